@@ -1,0 +1,91 @@
+/**
+ * The Express app, built from injected clients so tests can pass their own. Public: health, the
+ * OpenAPI document and docs, login. Everything else under /api needs a valid token.
+ */
+import { randomUUID } from 'node:crypto';
+import express from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import swaggerUi from 'swagger-ui-express';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../config';
+import type { Logger } from '../config/logger';
+import type { Database } from '../store/db';
+import type { FileStore } from '../store/files';
+import { createAssignmentsRouter } from './assignments/router';
+import { createAssignmentService } from './assignments/service';
+import { authenticate } from './auth/middleware';
+import { createAuthRouter } from './auth/router';
+import type { TokenService } from './auth/tokens';
+import { errorMiddleware, notFoundRoute } from './errors';
+import { createHealthRouter } from './health';
+import { ApiDocs } from './openapi';
+import { createOrganizationsRouter } from './organizations/router';
+import { createRecommendationsRouter } from './recommendations/router';
+import { createRecommendationService } from './recommendations/service';
+import { createUsersRouter } from './users/router';
+
+export interface AppDeps {
+  config: Config;
+  db: Database;
+  temporal: Client;
+  files: FileStore;
+  tokens: TokenService;
+  logger: Logger;
+}
+
+export function createApp({ config, db, temporal, files, tokens, logger }: AppDeps) {
+  const { repos } = db;
+  const docs = new ApiDocs();
+  const recommendations = createRecommendationService({
+    repos,
+    temporal,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    timezone: config.TIMEZONE,
+    batchSize: config.ISSUE_BATCH_SIZE,
+  });
+  const assignments = createAssignmentService({ repos, temporal });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req, res) => {
+        const id = (req.headers['x-request-id'] as string | undefined)?.slice(0, 100) || randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+    }),
+  );
+  app.use(helmet());
+  app.use(createHealthRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }));
+  app.use(express.json({ limit: '1mb' }));
+
+  app.use('/api/auth', createAuthRouter({ repos, tokens, docs, rate: { limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW_SECONDS } }));
+  const requireLogin = authenticate({ tokens, repos });
+  app.use('/api/organizations', requireLogin, createOrganizationsRouter({ repos, docs }));
+  app.use('/api/users', requireLogin, createUsersRouter({ repos, docs }));
+  app.use('/api/recommendations', requireLogin, createRecommendationsRouter({ repos, service: recommendations, docs }));
+  app.use(
+    '/api/assignments',
+    requireLogin,
+    createAssignmentsRouter({
+      repos,
+      service: assignments,
+      files,
+      limits: { maxFileBytes: config.uploadMaxFileBytes, maxFiles: config.UPLOAD_MAX_FILES },
+      timezone: config.TIMEZONE,
+      docs,
+    }),
+  );
+
+  const openapi = docs.document();
+  app.get('/api/openapi.json', (_req, res) => void res.json(openapi));
+  app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Kontrol API' }));
+
+  app.use(notFoundRoute);
+  app.use(errorMiddleware({ uploadMaxFileMb: config.UPLOAD_MAX_FILE_MB, uploadMaxFiles: config.UPLOAD_MAX_FILES }));
+  return { app, services: { recommendations, assignments } };
+}

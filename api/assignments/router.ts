@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto';
+import { unlink } from 'node:fs/promises';
+import { Router, type RequestHandler } from 'express';
+import multer from 'multer';
+import { z } from 'zod';
+import { ASSIGNMENT_STATUSES } from '../../domain/assignment';
+import { isDeadlineInput, parseDue } from '../../domain/deadline';
+import { ORG_CODE_PATTERN, RECOMMENDATION_ID_PATTERN } from '../../domain/ids';
+import { ROLES, STAFF_ROLES } from '../../domain/roles';
+import type { AssignmentView, EvidenceFile } from '../../store/models';
+import type { FileStore } from '../../store/files';
+import type { Repositories } from '../../store/repositories';
+import {
+  decideExtensionUpdate,
+  requestExtensionUpdate,
+  reviewUpdate,
+  submitEvidenceUpdate,
+} from '../../workflows/definitions';
+import { actorOf, actorRef, requireRole } from '../auth/middleware';
+import { badRequest, notFound } from '../errors';
+import type { ApiDocs } from '../openapi';
+import { pagination, queryBoolean, validate } from '../validate';
+import { type AssignmentService, toAssignmentOut, toEvidenceOut, toHistoryOut } from './service';
+
+const IdParams = z.object({ id: z.string().min(1).max(200) });
+const FileParams = z.object({ id: z.string().min(1).max(200), fileId: z.string().uuid() });
+const ListQuery = z.object({
+  organization: z.string().regex(ORG_CODE_PATTERN).optional(),
+  status: z.enum(ASSIGNMENT_STATUSES).optional(),
+  recommendation: z.string().regex(RECOMMENDATION_ID_PATTERN).optional(),
+  overdue: queryBoolean.optional(),
+  ...pagination,
+});
+const ReviewBody = z
+  .object({ decision: z.enum(['accept', 'return']), comment: z.string().trim().max(10_000).optional() })
+  .refine((b) => b.decision !== 'return' || (b.comment && b.comment.length > 0), {
+    message: 'при возврате на доработку нужен комментарий',
+    path: ['comment'],
+  });
+const ExtensionBody = z.object({
+  until: z.string().refine(isDeadlineInput, 'новый срок: ГГГГ-ММ-ДД или дата-время ISO 8601 со смещением'),
+  reason: z.string().trim().min(3, 'укажите причину').max(5000),
+});
+const DecisionBody = z
+  .object({ approve: z.boolean(), comment: z.string().trim().max(10_000).optional() })
+  .refine((b) => b.approve || (b.comment && b.comment.length > 0), { message: 'при отказе нужен комментарий', path: ['comment'] });
+const SubmissionForm = z.object({ comment: z.string().max(10_000).default('') });
+
+const AssignmentOut = z
+  .object({
+    id: z.string(),
+    recommendationId: z.string(),
+    organization: z.string(),
+    organizationName: z.string().nullable(),
+    cycle: z.number(),
+    status: z.enum(ASSIGNMENT_STATUSES),
+    overdue: z.boolean(),
+    due: z.string(),
+    originalDue: z.string(),
+    acceptedLate: z.boolean().nullable(),
+    extension: z.object({ until: z.string(), reason: z.string(), requestedAt: z.string(), requestedBy: z.string() }).nullable(),
+    submissions: z.number(),
+    returns: z.number(),
+    lastSubmittedAt: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Assignment' });
+const EvidenceOut = z.object({
+  id: z.string(),
+  comment: z.string(),
+  submittedAt: z.string(),
+  submittedBy: z.string(),
+  files: z.array(z.object({ id: z.string(), name: z.string(), size: z.number(), type: z.string(), sha256: z.string(), url: z.string() })),
+  review: z.object({ decision: z.enum(['accept', 'return']), comment: z.string().nullable(), by: z.string(), at: z.string() }).nullable(),
+});
+const AssignmentDetailOut = AssignmentOut.extend({
+  history: z.array(z.object({ at: z.string(), type: z.string(), actor: z.string() }).catchall(z.unknown())),
+  evidence: z.array(EvidenceOut),
+});
+
+const SAFE_MIME = /^[a-z0-9][a-z0-9.+-]*\/[a-z0-9][a-z0-9.+-]*$/i;
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    assignment?: AssignmentView;
+  }
+}
+
+export function createAssignmentsRouter({
+  repos,
+  service,
+  files,
+  limits,
+  timezone,
+  docs,
+}: {
+  repos: Repositories;
+  service: AssignmentService;
+  files: FileStore;
+  limits: { maxFileBytes: number; maxFiles: number };
+  timezone: string;
+  docs: ApiDocs;
+}) {
+  const router = Router();
+
+  // Access is checked before any upload is read, so a stranger's files never reach the disk.
+  const load: RequestHandler<{ id: string }> = async (req, res, next) => {
+    res.locals.assignment = await service.visible(req.params.id, actorOf(req));
+    next();
+  };
+  const assignmentOf = (res: { locals: { assignment?: AssignmentView } }) => res.locals.assignment!;
+
+  const upload = multer({
+    dest: files.uploadDir,
+    defParamCharset: 'utf8',
+    limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fields: 5, fieldSize: 64 * 1024, parts: limits.maxFiles + 5 },
+  }).array('files');
+
+  docs.route('get', '/api/assignments', {
+    summary: 'Список поручений с фильтрами (исполнитель видит только свою организацию)',
+    tag: 'Поручения',
+    roles: ROLES,
+    query: ListQuery,
+    response: { description: 'Поручения: просроченные первыми, затем по сроку', schema: z.object({ items: z.array(AssignmentOut), total: z.number() }) },
+  });
+  router.get('/', validate({ query: ListQuery }), async (req, res) => {
+    const actor = actorOf(req);
+    const { organization, status, recommendation, overdue, limit, offset } = req.query;
+    if (actor.role === 'executor' && organization && organization !== actor.organization) return void res.json({ items: [], total: 0 });
+    const filter = {
+      organization: actor.role === 'executor' ? actor.organization : organization,
+      status,
+      recommendationId: recommendation,
+      overdue,
+    };
+    const { items, total } = await repos.assignments.list(filter, { limit, offset });
+    const recIds = [...new Set(items.map((a) => a.recommendationId))];
+    const orgCodes = [...new Set(items.map((a) => a.organization))];
+    const [recs, orgs] = await Promise.all([
+      Promise.all(recIds.map((id) => repos.recommendations.get(id))),
+      repos.organizations.list({ codes: orgCodes }),
+    ]);
+    const recById = new Map(recs.filter((r) => r !== null).map((r) => [r._id, r]));
+    const orgByCode = new Map(orgs.map((o) => [o._id, o]));
+    res.json({
+      items: items.map((a) => toAssignmentOut(a, recById.get(a.recommendationId), orgByCode.get(a.organization))),
+      total,
+      limit,
+      offset,
+    });
+  });
+
+  docs.route('get', '/api/assignments/{id}', {
+    summary: 'Поручение с историей и отчётами',
+    tag: 'Поручения',
+    roles: ROLES,
+    params: IdParams,
+    response: { description: 'Поручение', schema: AssignmentDetailOut },
+    errors: [404],
+  });
+  router.get('/:id', validate({ params: IdParams }), load, async (_req, res) => {
+    const view = assignmentOf(res);
+    const [rec, org, history, evidence] = await Promise.all([
+      repos.recommendations.get(view.recommendationId),
+      repos.organizations.get(view.organization),
+      repos.audit.forEntity('assignment', view._id),
+      repos.evidence.forAssignment(view._id),
+    ]);
+    res.json({
+      ...toAssignmentOut(view, rec, org),
+      history: history.map(toHistoryOut),
+      evidence: evidence.map((doc) => toEvidenceOut(doc, view._id)),
+    });
+  });
+
+  docs.route('post', '/api/assignments/{id}/submissions', {
+    summary: 'Отправить отчёт об исполнении: комментарий и файлы',
+    tag: 'Поручения',
+    roles: ['executor'],
+    params: IdParams,
+    multipart: z.object({ comment: z.string().optional(), files: z.array(z.string().meta({ format: 'binary' })).optional() }),
+    response: { description: 'Новое состояние поручения', schema: AssignmentOut.extend({ evidenceId: z.string() }) },
+    errors: [404, 409, 413],
+  });
+  router.post('/:id/submissions', requireRole('executor'), validate({ params: IdParams }), load, upload, async (req, res) => {
+    const uploaded = (req.files as Express.Multer.File[] | undefined) ?? [];
+    try {
+      const form = SubmissionForm.safeParse(req.body ?? {});
+      if (!form.success) throw badRequest('Неверная форма отчёта', form.error.issues.map((i) => ({ path: `body.${i.path.join('.')}`, message: i.message })));
+      const actor = actorRef(actorOf(req));
+      const view = assignmentOf(res);
+      const stored: EvidenceFile[] = [];
+      for (const file of uploaded) {
+        const { sha256, size } = await files.adopt(file.path);
+        stored.push({
+          id: randomUUID(),
+          name: file.originalname.slice(0, 255),
+          size,
+          type: SAFE_MIME.test(file.mimetype) ? file.mimetype : 'application/octet-stream',
+          sha256,
+        });
+      }
+      const evidenceId = randomUUID();
+      // Metadata is written before the workflow hears of it: nothing the workflow records can be missing.
+      await repos.evidence.createPending({
+        _id: evidenceId,
+        assignmentId: view._id,
+        organization: view.organization,
+        comment: form.data.comment.trim(),
+        files: stored,
+        submittedBy: actor,
+        submittedAt: new Date(),
+      });
+      try {
+        const next = await service.update(
+          view,
+          submitEvidenceUpdate,
+          { actor, evidenceId, comment: form.data.comment.trim(), files: stored.length },
+          `submit:${evidenceId}`,
+        );
+        res.json({ ...toAssignmentOut(next), evidenceId });
+      } catch (error) {
+        await repos.evidence.markRefused(evidenceId);
+        throw error;
+      }
+    } finally {
+      // Files already adopted were moved away; whatever is left in the upload directory is garbage.
+      await Promise.all(uploaded.map((f) => unlink(f.path).catch(() => undefined)));
+    }
+  });
+
+  docs.route('post', '/api/assignments/{id}/review', {
+    summary: 'Проверить отчёт: принять или вернуть на доработку с комментарием',
+    tag: 'Поручения',
+    roles: STAFF_ROLES,
+    params: IdParams,
+    body: ReviewBody,
+    response: { description: 'Новое состояние поручения', schema: AssignmentOut },
+    errors: [404, 409],
+  });
+  router.post('/:id/review', requireRole(...STAFF_ROLES), validate({ params: IdParams, body: ReviewBody }), load, async (req, res) => {
+    const next = await service.update(assignmentOf(res), reviewUpdate, { actor: actorRef(actorOf(req)), ...req.body });
+    res.json(toAssignmentOut(next));
+  });
+
+  docs.route('post', '/api/assignments/{id}/extension-requests', {
+    summary: 'Попросить продлить срок',
+    tag: 'Поручения',
+    roles: ['executor'],
+    params: IdParams,
+    body: ExtensionBody,
+    response: { description: 'Новое состояние поручения', schema: AssignmentOut },
+    errors: [404, 409],
+  });
+  router.post(
+    '/:id/extension-requests',
+    requireRole('executor'),
+    validate({ params: IdParams, body: ExtensionBody }),
+    load,
+    async (req, res) => {
+      const until = parseDue(req.body.until, timezone);
+      if (!until) throw badRequest('Неверная дата нового срока', [{ path: 'body.until', message: 'нет такой даты' }]);
+      const next = await service.update(assignmentOf(res), requestExtensionUpdate, {
+        actor: actorRef(actorOf(req)),
+        until: until.toISOString(),
+        reason: req.body.reason,
+      });
+      res.json(toAssignmentOut(next));
+    },
+  );
+
+  docs.route('post', '/api/assignments/{id}/extension-requests/decision', {
+    summary: 'Решить запрос о продлении срока',
+    tag: 'Поручения',
+    roles: STAFF_ROLES,
+    params: IdParams,
+    body: DecisionBody,
+    response: { description: 'Новое состояние поручения', schema: AssignmentOut },
+    errors: [404, 409],
+  });
+  router.post(
+    '/:id/extension-requests/decision',
+    requireRole(...STAFF_ROLES),
+    validate({ params: IdParams, body: DecisionBody }),
+    load,
+    async (req, res) => {
+      const next = await service.update(assignmentOf(res), decideExtensionUpdate, { actor: actorRef(actorOf(req)), ...req.body });
+      res.json(toAssignmentOut(next));
+    },
+  );
+
+  docs.route('get', '/api/assignments/{id}/files/{fileId}', {
+    summary: 'Скачать файл отчёта',
+    tag: 'Поручения',
+    roles: ROLES,
+    params: FileParams,
+    response: { description: 'Файл', contentType: 'application/octet-stream', schema: z.string().meta({ format: 'binary' }) },
+    errors: [404],
+  });
+  router.get('/:id/files/:fileId', validate({ params: FileParams }), load, async (req, res) => {
+    const file = await repos.evidence.findFile(assignmentOf(res)._id, req.params.fileId);
+    if (!file || !(await files.exists(file.sha256))) throw notFound('Файл не найден');
+    res.setHeader('Content-Type', file.type);
+    res.setHeader('Content-Length', String(file.size));
+    res.setHeader('ETag', `"${file.sha256}"`);
+    res.setHeader('Content-Disposition', contentDisposition(file.name));
+    // Served as a download in a sandbox: an uploaded HTML file must not run in our origin.
+    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+    files.read(file.sha256).pipe(res);
+  });
+
+  return router;
+}
+
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}

@@ -1,0 +1,86 @@
+/**
+ * The OpenAPI description is generated from the same zod schemas the routes validate with, so the
+ * document cannot drift from what the API accepts. Routers describe themselves as they are built.
+ */
+import { OpenAPIRegistry, OpenApiGeneratorV3, type RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import type { Role } from '../domain/roles';
+
+export const ErrorBody = z
+  .object({
+    error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+  })
+  .meta({ id: 'Error' });
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Неверные входные данные',
+  401: 'Нет входа или сеанс истёк',
+  403: 'Роль не позволяет это действие',
+  404: 'Не найдено (или принадлежит другой организации)',
+  409: 'Недопустимый переход или дубликат',
+  413: 'Слишком большой запрос или файлы',
+  429: 'Слишком много попыток',
+};
+
+interface RouteSpec {
+  summary: string;
+  tag: string;
+  /** Who may call it; undefined means no login is needed. */
+  roles?: readonly Role[];
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  multipart?: z.ZodType;
+  response?: { status?: number; description: string; schema?: z.ZodType; contentType?: string };
+  errors?: number[];
+}
+
+export class ApiDocs {
+  readonly registry = new OpenAPIRegistry();
+
+  constructor() {
+    this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  }
+
+  route(method: RouteConfig['method'], expressPath: string, spec: RouteSpec): void {
+    const path = expressPath.replace(/:([A-Za-z]+)/g, '{$1}');
+    const ok = spec.response ?? { description: 'OK' };
+    const responses: RouteConfig['responses'] = {
+      [ok.status ?? 200]: {
+        description: ok.description,
+        ...(ok.schema ? { content: { [ok.contentType ?? 'application/json']: { schema: ok.schema } } } : {}),
+      },
+    };
+    const errors = new Set([400, ...(spec.roles ? [401, 403] : []), ...(spec.errors ?? [])]);
+    for (const status of errors) {
+      responses[status] = { description: ERROR_DESCRIPTIONS[status] ?? 'Ошибка', content: { 'application/json': { schema: ErrorBody } } };
+    }
+    const request: RouteConfig['request'] = {};
+    if (spec.params) request.params = spec.params;
+    if (spec.query) request.query = spec.query;
+    if (spec.body) request.body = { content: { 'application/json': { schema: spec.body } } };
+    if (spec.multipart) request.body = { content: { 'multipart/form-data': { schema: spec.multipart } } };
+    this.registry.registerPath({
+      method,
+      path,
+      summary: spec.summary,
+      description: spec.roles ? `Роли: ${spec.roles.join(', ')}` : 'Без входа',
+      tags: [spec.tag],
+      security: spec.roles ? [{ bearerAuth: [] }] : undefined,
+      request,
+      responses,
+    });
+  }
+
+  document() {
+    return new OpenApiGeneratorV3(this.registry.definitions).generateDocument({
+      openapi: '3.0.3',
+      info: {
+        title: 'Kontrol API',
+        version: '1.0.0',
+        description: 'Контроль исполнения рекомендаций: рекомендации, поручения организациям, отчёты и их проверка.',
+      },
+      servers: [{ url: '/' }],
+    });
+  }
+}

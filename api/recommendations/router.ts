@@ -1,0 +1,180 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { isDeadlineInput } from '../../domain/deadline';
+import { ORG_CODE_PATTERN, RECOMMENDATION_ID_PATTERN } from '../../domain/ids';
+import { ROLES, STAFF_ROLES, type Actor } from '../../domain/roles';
+import { SOURCE_KINDS, type Recommendation } from '../../store/models';
+import type { Repositories } from '../../store/repositories';
+import { actorOf, actorRef, requireRole } from '../auth/middleware';
+import { notFound } from '../errors';
+import type { ApiDocs } from '../openapi';
+import { pagination, validate } from '../validate';
+import type { RecommendationService } from './service';
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'дата в виде ГГГГ-ММ-ДД');
+
+export const RecommendationBody = z.object({
+  source: z.object({
+    kind: z.enum(SOURCE_KINDS),
+    number: z.string().trim().min(1).max(50),
+    date: isoDate,
+    title: z.string().trim().max(500).optional(),
+    issuer: z.string().trim().min(2).max(300).optional(),
+  }),
+  text: z.string().trim().min(5, 'текст рекомендации слишком короткий').max(20_000),
+  assignees: z.array(z.string().regex(ORG_CODE_PATTERN, 'неверный код организации')).min(1, 'нужен хотя бы один адресат').max(5000),
+  deadline: z.object({
+    due: z.string().refine(isDeadlineInput, 'срок: ГГГГ-ММ-ДД или дата-время ISO 8601 со смещением'),
+  }),
+});
+const IdParams = z.object({ id: z.string().regex(RECOMMENDATION_ID_PATTERN, 'неверный идентификатор') });
+const WithdrawBody = z.object({ reason: z.string().trim().min(3, 'укажите причину отзыва').max(2000) });
+const ListQuery = z.object({ status: z.enum(['draft', 'issued', 'withdrawn']).optional(), ...pagination });
+
+const Counts = z.object({
+  total: z.number(),
+  issued: z.number(),
+  submitted: z.number(),
+  returned: z.number(),
+  accepted: z.number(),
+  withdrawn: z.number(),
+  overdue: z.number(),
+});
+export const RecommendationOut = z
+  .object({
+    id: z.string(),
+    status: z.enum(['draft', 'issued', 'withdrawn']),
+    source: z.object({ kind: z.enum(SOURCE_KINDS), issuer: z.string(), number: z.string(), date: z.string(), title: z.string() }),
+    text: z.string(),
+    assignees: z.array(z.string()),
+    deadline: z.object({ due: z.string(), input: z.string() }),
+    createdAt: z.string(),
+    issuedAt: z.string().nullable(),
+    withdrawal: z.object({ reason: z.string(), at: z.string() }).nullable(),
+    counts: Counts.optional(),
+  })
+  .meta({ id: 'Recommendation' });
+
+function toOut(rec: Recommendation, actor: Actor) {
+  return {
+    id: rec._id,
+    status: rec.status,
+    source: { kind: rec.source.kind, issuer: rec.source.issuer, number: rec.source.number, date: rec.source.date, title: rec.source.title },
+    text: rec.text,
+    // An executor learns only that its own organisation is addressed.
+    assignees: actor.role === 'executor' ? rec.assignees.filter((code) => code === actor.organization) : rec.assignees,
+    deadline: { due: rec.deadline.due.toISOString(), input: rec.deadline.input },
+    createdAt: (rec.createdAt ?? new Date(0)).toISOString(),
+    issuedAt: rec.issuedAt?.toISOString() ?? null,
+    withdrawal: rec.withdrawal && rec.withdrawnAt ? { reason: rec.withdrawal.reason, at: rec.withdrawnAt.toISOString() } : null,
+  };
+}
+
+/** What an actor may see: staff and observers everything, executors issued items addressed to them. */
+export function canSee(rec: Recommendation, actor: Actor): boolean {
+  if (actor.role !== 'executor') return true;
+  return rec.status !== 'draft' && rec.assignees.includes(actor.organization ?? '');
+}
+
+export function createRecommendationsRouter({
+  repos,
+  service,
+  docs,
+}: {
+  repos: Repositories;
+  service: RecommendationService;
+  docs: ApiDocs;
+}) {
+  const router = Router();
+
+  docs.route('post', '/api/recommendations', {
+    summary: 'Создать рекомендацию (черновик)',
+    tag: 'Рекомендации',
+    roles: STAFF_ROLES,
+    body: RecommendationBody,
+    response: { status: 201, description: 'Черновик создан', schema: z.object({ id: z.string(), status: z.literal('draft') }) },
+  });
+  router.post('/', requireRole(...STAFF_ROLES), validate({ body: RecommendationBody }), async (req, res) => {
+    const actor = actorOf(req);
+    const rec = await service.create(req.body, actorRef(actor));
+    await repos.audit.record({ actor: actorRef(actor), action: 'created', entity: { kind: 'recommendation', id: rec._id }, details: {} });
+    res.status(201).json({ ...toOut(rec, actor), id: rec._id, status: rec.status });
+  });
+
+  docs.route('post', '/api/recommendations/{id}/issue', {
+    summary: 'Выдать рекомендацию адресатам (повторный вызов возвращает те же поручения)',
+    tag: 'Рекомендации',
+    roles: STAFF_ROLES,
+    params: IdParams,
+    response: {
+      description: 'Выдана',
+      schema: z.object({
+        id: z.string(),
+        status: z.literal('issued'),
+        assignments: z.array(z.object({ id: z.string(), organization: z.string(), due: z.string() })),
+      }),
+    },
+    errors: [404, 409],
+  });
+  router.post('/:id/issue', requireRole(...STAFF_ROLES), validate({ params: IdParams }), async (req, res) => {
+    const actor = actorOf(req);
+    const { rec, assignments } = await service.issue(req.params.id, actorRef(actor));
+    res.json({
+      id: rec._id,
+      status: rec.status,
+      assignments: assignments.map((a) => ({ ...a, due: a.due.toISOString() })),
+    });
+  });
+
+  docs.route('post', '/api/recommendations/{id}/withdraw', {
+    summary: 'Отозвать рекомендацию: все открытые поручения по ней закрываются',
+    tag: 'Рекомендации',
+    roles: STAFF_ROLES,
+    params: IdParams,
+    body: WithdrawBody,
+    response: { description: 'Отозвана', schema: RecommendationOut },
+    errors: [404, 409],
+  });
+  router.post('/:id/withdraw', requireRole(...STAFF_ROLES), validate({ params: IdParams, body: WithdrawBody }), async (req, res) => {
+    const actor = actorOf(req);
+    const rec = await service.withdraw(req.params.id, req.body.reason, actorRef(actor));
+    res.json(toOut(rec, actor));
+  });
+
+  docs.route('get', '/api/recommendations', {
+    summary: 'Список рекомендаций (исполнитель видит выданные его организации)',
+    tag: 'Рекомендации',
+    roles: ROLES,
+    query: ListQuery,
+    response: { description: 'Рекомендации', schema: z.object({ items: z.array(RecommendationOut), total: z.number() }) },
+  });
+  router.get('/', validate({ query: ListQuery }), async (req, res) => {
+    const actor = actorOf(req);
+    const { status, limit, offset } = req.query;
+    const filter =
+      actor.role === 'executor'
+        ? { status, assignee: actor.organization ?? '', excludeDrafts: true }
+        : { status };
+    if (actor.role === 'executor' && status === 'draft') return void res.json({ items: [], total: 0 });
+    const { items, total } = await repos.recommendations.list(filter, { limit, offset });
+    res.json({ items: items.map((rec) => toOut(rec, actor)), total });
+  });
+
+  docs.route('get', '/api/recommendations/{id}', {
+    summary: 'Рекомендация с числом поручений в каждом состоянии',
+    tag: 'Рекомендации',
+    roles: ROLES,
+    params: IdParams,
+    response: { description: 'Рекомендация', schema: RecommendationOut },
+    errors: [404],
+  });
+  router.get('/:id', validate({ params: IdParams }), async (req, res) => {
+    const actor = actorOf(req);
+    const rec = await repos.recommendations.get(req.params.id);
+    if (!rec || !canSee(rec, actor)) throw notFound('Рекомендация не найдена');
+    const counts = await repos.assignments.countsByState(rec._id, actor.role === 'executor' ? actor.organization : undefined);
+    res.json({ ...toOut(rec, actor), counts });
+  });
+
+  return router;
+}

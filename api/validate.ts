@@ -1,0 +1,47 @@
+/**
+ * One middleware applies a route's zod schemas to params, query and body; handlers then read
+ * parsed, typed values from req. Unknown query and body fields are rejected, not ignored.
+ */
+import type { RequestHandler } from 'express';
+import type { ParamsDictionary } from 'express-serve-static-core';
+import { z } from 'zod';
+import { validationError } from './errors';
+
+interface Schemas<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
+  params?: P;
+  query?: Q;
+  body?: B;
+}
+
+export function validate<
+  P extends z.ZodType = z.ZodType<ParamsDictionary>,
+  Q extends z.ZodType = z.ZodType<unknown>,
+  B extends z.ZodType = z.ZodType<unknown>,
+>(schemas: Schemas<P, Q, B>): RequestHandler<z.infer<P>, unknown, z.infer<B>, z.infer<Q>> {
+  return (req, _res, next) => {
+    const issues: z.core.$ZodIssue[] = [];
+    const parse = <S extends z.ZodType>(schema: S | undefined, value: unknown, where: string) => {
+      if (!schema) return value;
+      const result = schema.safeParse(value ?? {});
+      if (result.success) return result.data;
+      for (const issue of result.error.issues) issues.push({ ...issue, path: [where, ...issue.path] });
+      return value;
+    };
+    const params = parse(schemas.params, req.params, 'params');
+    const query = parse(schemas.query, req.query, 'query');
+    const body = parse(schemas.body, req.body, 'body');
+    if (issues.length > 0) return next(validationError(new z.ZodError(issues)));
+    req.params = params as z.infer<P>;
+    // Express 5 exposes req.query as a getter; shadow it with the parsed value.
+    Object.defineProperty(req, 'query', { value: query, writable: true, configurable: true, enumerable: true });
+    req.body = body as z.infer<B>;
+    next();
+  };
+}
+
+/** Query strings arrive as text; these read them as the types the routes mean. */
+export const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
+export const pagination = {
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+};

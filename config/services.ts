@@ -1,0 +1,28 @@
+/** Where the external services are when nothing embedded was started for them. */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from './index';
+
+export const temporalAddress = (config: Config) => config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+export const mongoUri = (config: Config) => config.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/kontrol';
+export const smtpUrl = (config: Config) => config.SMTP_URL ?? 'smtp://127.0.0.1:1025';
+
+/**
+ * Outside production a missing JWT_SECRET is generated once and kept in DATA_DIR, so a restart
+ * does not log everyone out; production must set it (config refuses to start otherwise).
+ */
+export async function jwtSecret(config: Config): Promise<string> {
+  if (config.JWT_SECRET) return config.JWT_SECRET;
+  const file = path.join(config.dataDir, 'jwt-secret');
+  try {
+    const stored = (await readFile(file, 'utf8')).trim();
+    if (stored.length >= 32) return stored;
+  } catch {
+    // first start: create it below
+  }
+  const secret = randomBytes(32).toString('base64url');
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}

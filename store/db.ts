@@ -1,0 +1,34 @@
+import mongoose from 'mongoose';
+import { registerModels, type Models } from './models';
+import { createRepositories, type Repositories } from './repositories';
+
+export interface Database {
+  connection: mongoose.Connection;
+  models: Models;
+  repos: Repositories;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One connection per process, created at start and injected wherever it is needed. */
+export async function connectDatabase(uri: string, options: { syncIndexes?: boolean } = {}): Promise<Database> {
+  // Mongoose buffers commands while disconnected; failing fast surfaces an outage as an error.
+  const connection = await mongoose
+    .createConnection(uri, { serverSelectionTimeoutMS: 10_000, bufferCommands: false, autoIndex: false })
+    .asPromise();
+  const models = registerModels(connection);
+  if (options.syncIndexes !== false) {
+    for (const model of Object.values(models)) await model.createIndexes();
+  }
+  return {
+    connection,
+    models,
+    repos: createRepositories(models),
+    async ping() {
+      await connection.db!.admin().command({ ping: 1 });
+    },
+    close: () => connection.close(),
+  };
+}
+
+export { isDuplicateKey } from './repositories';

@@ -1,0 +1,275 @@
+/**
+ * The MongoDB collections: the registry (organisations, users, source documents, recommendations),
+ * the assignment read model, evidence metadata and the audit trail. Plain interfaces, lean reads.
+ * Kept within what FerretDB also supports: CRUD, indexes (unique too), simple aggregation.
+ */
+import { Schema, type Connection } from 'mongoose';
+import type { AssignmentStatus, ActorRef, ExtensionRequest } from '../domain/assignment';
+import type { Role } from '../domain/roles';
+
+export const ORGANIZATION_KINDS = ['authority', 'department', 'municipality', 'regional', 'center', 'rvci', 'other'] as const;
+export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
+
+export interface Organization {
+  _id: string; // the organisation code
+  name: string;
+  kind: OrganizationKind;
+  groups: string[];
+  contacts: { coordinator: string[]; head: string[] };
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+export interface User {
+  _id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  role: Role;
+  organization?: string;
+  active: boolean;
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+export const SOURCE_KINDS = ['protocol', 'letter'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
+
+export interface SourceDocument {
+  _id: string;
+  kind: SourceKind;
+  issuer: string;
+  number: string;
+  date: string; // YYYY-MM-DD as written on the document
+  title: string;
+  createdAt?: Date;
+}
+
+export type RecommendationStatus = 'draft' | 'issued' | 'withdrawn';
+
+export interface Recommendation {
+  _id: string;
+  source: { id: string; kind: SourceKind; issuer: string; number: string; date: string; title: string };
+  text: string;
+  assignees: string[];
+  deadline: { due: Date; input: string };
+  status: RecommendationStatus;
+  createdBy: ActorRef;
+  issuedAt?: Date;
+  issuedBy?: ActorRef;
+  withdrawnAt?: Date;
+  withdrawal?: { reason: string; by: ActorRef };
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+/** The read model of one assignment, written by the workflow's projection activity. */
+export interface AssignmentView {
+  _id: string;
+  recommendationId: string;
+  organization: string;
+  cycle: number;
+  status: AssignmentStatus;
+  overdue: boolean;
+  due: Date;
+  originalDue: Date;
+  acceptedLate: boolean | null;
+  extension: ExtensionRequest | null;
+  lastSubmittedAt: Date | null;
+  submissions: number;
+  returns: number;
+  version: number;
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+export interface EvidenceFile {
+  id: string;
+  name: string;
+  size: number;
+  type: string;
+  sha256: string;
+}
+
+export type EvidenceState = 'pending' | 'recorded' | 'refused';
+
+export interface Evidence {
+  _id: string;
+  assignmentId: string;
+  organization: string;
+  comment: string;
+  files: EvidenceFile[];
+  state: EvidenceState;
+  submittedBy: ActorRef;
+  submittedAt: Date;
+  review?: { decision: 'accept' | 'return'; comment?: string; by: ActorRef; at: Date };
+  createdAt?: Date;
+}
+
+export interface AuditEntry {
+  _id: string; // idempotency key: a retried projection writes the same key and is ignored
+  at: Date;
+  actor: ActorRef;
+  action: string;
+  entity: { kind: 'assignment' | 'recommendation' | 'organization' | 'user' | 'session'; id: string };
+  details: Record<string, unknown>;
+}
+
+const actorSchema = new Schema<ActorRef>({ id: String, email: String, role: String }, { _id: false });
+
+const organizationSchema = new Schema<Organization>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    kind: { type: String, enum: ORGANIZATION_KINDS, required: true },
+    groups: { type: [String], default: [] },
+    contacts: {
+      coordinator: { type: [String], default: [] },
+      head: { type: [String], default: [] },
+    },
+  },
+  { timestamps: true, versionKey: false },
+);
+organizationSchema.index({ kind: 1 });
+organizationSchema.index({ groups: 1 });
+
+const userSchema = new Schema<User>(
+  {
+    _id: { type: String, required: true },
+    email: { type: String, required: true, lowercase: true, trim: true },
+    name: { type: String, required: true },
+    passwordHash: { type: String, required: true },
+    role: { type: String, required: true },
+    organization: { type: String },
+    active: { type: Boolean, default: true },
+  },
+  { timestamps: true, versionKey: false },
+);
+userSchema.index({ email: 1 }, { unique: true });
+userSchema.index({ organization: 1 });
+
+const sourceSchema = new Schema<SourceDocument>(
+  {
+    _id: { type: String, required: true },
+    kind: { type: String, enum: SOURCE_KINDS, required: true },
+    issuer: { type: String, required: true },
+    number: { type: String, required: true },
+    date: { type: String, required: true },
+    title: { type: String, default: '' },
+  },
+  { timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
+);
+sourceSchema.index({ kind: 1, issuer: 1, number: 1, date: 1 }, { unique: true });
+
+const recommendationSchema = new Schema<Recommendation>(
+  {
+    _id: { type: String, required: true },
+    source: {
+      id: String,
+      kind: { type: String, enum: SOURCE_KINDS },
+      issuer: String,
+      number: String,
+      date: String,
+      title: String,
+    },
+    text: { type: String, required: true },
+    assignees: { type: [String], required: true },
+    deadline: { due: { type: Date, required: true }, input: String },
+    status: { type: String, required: true, default: 'draft' },
+    createdBy: actorSchema,
+    issuedAt: Date,
+    issuedBy: actorSchema,
+    withdrawnAt: Date,
+    withdrawal: { reason: String, by: actorSchema },
+  },
+  { timestamps: true, versionKey: false },
+);
+recommendationSchema.index({ status: 1, createdAt: -1 });
+recommendationSchema.index({ assignees: 1 });
+recommendationSchema.index({ 'source.id': 1 });
+
+const assignmentSchema = new Schema<AssignmentView>(
+  {
+    _id: { type: String, required: true },
+    recommendationId: { type: String, required: true },
+    organization: { type: String, required: true },
+    cycle: { type: Number, required: true },
+    status: { type: String, required: true },
+    overdue: { type: Boolean, default: false },
+    due: { type: Date, required: true },
+    originalDue: { type: Date, required: true },
+    acceptedLate: { type: Boolean, default: null },
+    extension: {
+      type: new Schema<ExtensionRequest>(
+        { until: String, reason: String, requestedAt: String, requestedBy: actorSchema },
+        { _id: false },
+      ),
+      default: null,
+    },
+    lastSubmittedAt: { type: Date, default: null },
+    submissions: { type: Number, default: 0 },
+    returns: { type: Number, default: 0 },
+    version: { type: Number, default: 0 },
+  },
+  { timestamps: true, versionKey: false },
+);
+// One index per list filter: by organisation, by recommendation, by state and by lateness.
+assignmentSchema.index({ organization: 1, due: 1 });
+assignmentSchema.index({ recommendationId: 1, organization: 1 });
+assignmentSchema.index({ status: 1, due: 1 });
+assignmentSchema.index({ overdue: 1, due: 1 });
+
+const evidenceSchema = new Schema<Evidence>(
+  {
+    _id: { type: String, required: true },
+    assignmentId: { type: String, required: true },
+    organization: { type: String, required: true },
+    comment: { type: String, default: '' },
+    files: [
+      new Schema<EvidenceFile>(
+        { id: String, name: String, size: Number, type: String, sha256: String },
+        { _id: false },
+      ),
+    ],
+    state: { type: String, required: true },
+    submittedBy: actorSchema,
+    submittedAt: { type: Date, required: true },
+    review: {
+      type: new Schema(
+        { decision: String, comment: String, by: actorSchema, at: Date },
+        { _id: false },
+      ),
+      default: undefined,
+    },
+  },
+  { timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
+);
+evidenceSchema.index({ assignmentId: 1, submittedAt: 1 });
+
+const auditSchema = new Schema<AuditEntry>(
+  {
+    _id: { type: String, required: true },
+    at: { type: Date, required: true },
+    actor: actorSchema,
+    action: { type: String, required: true },
+    entity: { kind: String, id: String },
+    details: { type: Schema.Types.Mixed, default: {} },
+  },
+  { versionKey: false, minimize: false },
+);
+auditSchema.index({ 'entity.kind': 1, 'entity.id': 1, at: 1 });
+auditSchema.index({ at: -1 });
+
+export function registerModels(connection: Connection) {
+  return {
+    organizations: connection.model<Organization>('Organization', organizationSchema, 'organizations'),
+    users: connection.model<User>('User', userSchema, 'users'),
+    sources: connection.model<SourceDocument>('SourceDocument', sourceSchema, 'source_documents'),
+    recommendations: connection.model<Recommendation>('Recommendation', recommendationSchema, 'recommendations'),
+    assignments: connection.model<AssignmentView>('Assignment', assignmentSchema, 'assignments'),
+    evidence: connection.model<Evidence>('Evidence', evidenceSchema, 'evidence'),
+    audit: connection.model<AuditEntry>('AuditEntry', auditSchema, 'audit'),
+  };
+}
+
+export type Models = ReturnType<typeof registerModels>;

@@ -1,0 +1,267 @@
+/**
+ * Repositories per aggregate: the only code that knows the collections. They return plain (lean)
+ * objects, and their writes are idempotent where workflows retry them.
+ */
+import { randomUUID } from 'node:crypto';
+import type { QueryFilter } from 'mongoose';
+import type { AssignmentState, AssignmentStatus } from '../domain/assignment';
+import type { Role } from '../domain/roles';
+import { SINGLE_CYCLE, assignmentId } from '../domain/ids';
+import type {
+  AssignmentView,
+  AuditEntry,
+  Evidence,
+  EvidenceFile,
+  Models,
+  Organization,
+  OrganizationKind,
+  Recommendation,
+  RecommendationStatus,
+  SourceDocument,
+  User,
+} from './models';
+
+export function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: number }).code === 11000;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+export interface AssignmentFilter {
+  organization?: string;
+  status?: AssignmentStatus;
+  recommendationId?: string;
+  overdue?: boolean;
+}
+
+export function createRepositories(models: Models) {
+  const organizations = {
+    /** Returns false when the code is taken. */
+    async create(org: Organization): Promise<boolean> {
+      try {
+        await models.organizations.create(org);
+        return true;
+      } catch (error) {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      }
+    },
+    async upsert(org: Organization): Promise<void> {
+      const { _id, ...rest } = org;
+      await models.organizations.updateOne({ _id }, { $set: rest }, { upsert: true });
+    },
+    async update(code: string, patch: Partial<Omit<Organization, '_id'>>): Promise<Organization | null> {
+      return models.organizations.findOneAndUpdate({ _id: code }, { $set: patch }, { returnDocument: 'after' }).lean();
+    },
+    get: (code: string) => models.organizations.findById(code).lean(),
+    list: (filter: { kind?: OrganizationKind; group?: string; codes?: string[] } = {}) => {
+      const query: QueryFilter<Organization> = {};
+      if (filter.kind) query.kind = filter.kind;
+      if (filter.group) query.groups = filter.group;
+      if (filter.codes) query._id = { $in: filter.codes };
+      return models.organizations.find(query).sort({ _id: 1 }).lean();
+    },
+    /** The subset of the given codes that exist. */
+    async existing(codes: string[]): Promise<Set<string>> {
+      const found = await models.organizations.find({ _id: { $in: codes } }, { _id: 1 }).lean();
+      return new Set(found.map((o) => o._id));
+    },
+  };
+
+  const users = {
+    async create(user: User): Promise<boolean> {
+      try {
+        await models.users.create(user);
+        return true;
+      } catch (error) {
+        if (isDuplicateKey(error)) return false;
+        throw error;
+      }
+    },
+    get: (id: string) => models.users.findById(id).lean(),
+    findByEmail: (email: string) => models.users.findOne({ email: email.trim().toLowerCase() }).lean(),
+    list: (filter: { organization?: string; role?: Role } = {}) =>
+      models.users.find(filter, { passwordHash: 0 }).sort({ email: 1 }).lean(),
+  };
+
+  const sources = {
+    /** The same document entered twice is one document. */
+    async findOrCreate(doc: SourceDocument): Promise<SourceDocument> {
+      const { _id, ...key } = doc;
+      const natural = { kind: key.kind, issuer: key.issuer, number: key.number, date: key.date };
+      try {
+        const found = await models.sources.findOneAndUpdate(
+          natural,
+          { $setOnInsert: { _id, title: key.title } },
+          { upsert: true, returnDocument: 'after' },
+        ).lean();
+        return found!;
+      } catch (error) {
+        // Two concurrent upserts of one new document: the loser reads the winner's.
+        if (!isDuplicateKey(error)) throw error;
+        return (await models.sources.findOne(natural).lean())!;
+      }
+    },
+  };
+
+  const recommendations = {
+    create: async (rec: Recommendation) => (await models.recommendations.create(rec)).toObject() as Recommendation,
+    get: (id: string) => models.recommendations.findById(id).lean(),
+    async list(filter: { status?: RecommendationStatus; assignee?: string; excludeDrafts?: boolean }, page: Page) {
+      const query: QueryFilter<Recommendation> = {};
+      if (filter.status) query.status = filter.status;
+      else if (filter.excludeDrafts) query.status = { $ne: 'draft' };
+      if (filter.assignee) query.assignees = filter.assignee;
+      const [items, total] = await Promise.all([
+        models.recommendations.find(query).sort({ createdAt: -1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
+        models.recommendations.countDocuments(query),
+      ]);
+      return { items, total };
+    },
+    /** draft → issued, once; returns the recommendation as it is afterwards. */
+    async markIssued(id: string, issuedBy: Recommendation['issuedBy']): Promise<Recommendation | null> {
+      await models.recommendations.updateOne(
+        { _id: id, status: 'draft' },
+        { $set: { status: 'issued', issuedAt: new Date(), issuedBy } },
+      );
+      return models.recommendations.findById(id).lean();
+    },
+    async markWithdrawn(id: string, withdrawal: NonNullable<Recommendation['withdrawal']>, at: Date): Promise<void> {
+      await models.recommendations.updateOne(
+        { _id: id, status: { $ne: 'withdrawn' } },
+        { $set: { status: 'withdrawn', withdrawnAt: at, withdrawal } },
+      );
+    },
+  };
+
+  const assignments = {
+    /**
+     * Creates the read-model rows of a recommendation's assignments for the given addressees, so
+     * lists show them at once; rows that exist (perhaps already further on) are left alone.
+     */
+    async ensureIssued(rec: Pick<Recommendation, '_id' | 'deadline'>, organizations: string[]): Promise<AssignmentView[]> {
+      const cycle = SINGLE_CYCLE;
+      const rows: AssignmentView[] = organizations.map((organization) => ({
+        _id: assignmentId({ recommendationId: rec._id, organization, cycle }),
+        recommendationId: rec._id,
+        organization,
+        cycle,
+        status: 'issued',
+        overdue: false,
+        due: rec.deadline.due,
+        originalDue: rec.deadline.due,
+        acceptedLate: null,
+        extension: null,
+        lastSubmittedAt: null,
+        submissions: 0,
+        returns: 0,
+        version: 0,
+      }));
+      if (rows.length === 0) return rows;
+      await models.assignments.bulkWrite(
+        rows.map((row) => ({
+          updateOne: { filter: { _id: row._id }, update: { $setOnInsert: row }, upsert: true },
+        })),
+        { ordered: false },
+      );
+      return rows;
+    },
+    /** Applies a workflow's state if it is newer than what the read model holds. */
+    async project(id: string, key: Pick<AssignmentView, 'recommendationId' | 'organization' | 'cycle'>, state: AssignmentState) {
+      const view: Omit<AssignmentView, '_id'> = {
+        ...key,
+        status: state.status,
+        overdue: state.overdue,
+        due: new Date(state.due),
+        originalDue: new Date(state.originalDue),
+        acceptedLate: state.acceptedLate,
+        extension: state.extension,
+        lastSubmittedAt: state.lastSubmission ? new Date(state.lastSubmission.at) : null,
+        submissions: state.submissions,
+        returns: state.returns,
+        version: state.version,
+      };
+      try {
+        await models.assignments.updateOne({ _id: id, version: { $lt: state.version } }, { $set: view }, { upsert: true });
+      } catch (error) {
+        // The row exists with this version or a newer one: a retry or a late, older projection.
+        if (!isDuplicateKey(error)) throw error;
+      }
+    },
+    get: (id: string) => models.assignments.findById(id).lean(),
+    async list(filter: AssignmentFilter, page: Page) {
+      const query: QueryFilter<AssignmentView> = {};
+      if (filter.organization) query.organization = filter.organization;
+      if (filter.status) query.status = filter.status;
+      if (filter.recommendationId) query.recommendationId = filter.recommendationId;
+      if (filter.overdue !== undefined) query.overdue = filter.overdue;
+      const [items, total] = await Promise.all([
+        models.assignments.find(query).sort({ overdue: -1, due: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
+        models.assignments.countDocuments(query),
+      ]);
+      return { items, total };
+    },
+    forRecommendation: (recommendationId: string) =>
+      models.assignments.find({ recommendationId }).sort({ organization: 1, cycle: 1 }).lean(),
+    async countsByState(recommendationId: string, organization?: string) {
+      const match: QueryFilter<AssignmentView> = { recommendationId };
+      if (organization) match.organization = organization;
+      const rows = await models.assignments.aggregate<{ _id: { status: string; overdue: boolean }; n: number }>([
+        { $match: match },
+        { $group: { _id: { status: '$status', overdue: '$overdue' }, n: { $sum: 1 } } },
+      ]);
+      const counts: Record<string, number> = { total: 0, issued: 0, submitted: 0, returned: 0, accepted: 0, withdrawn: 0, overdue: 0 };
+      for (const row of rows) {
+        counts[row._id.status] = (counts[row._id.status] ?? 0) + row.n;
+        counts.total += row.n;
+        if (row._id.overdue) counts.overdue += row.n;
+      }
+      return counts;
+    },
+  };
+
+  const evidence = {
+    async createPending(doc: Omit<Evidence, 'state'>): Promise<void> {
+      await models.evidence.create({ ...doc, state: 'pending' });
+    },
+    async markRecorded(id: string): Promise<void> {
+      await models.evidence.updateOne({ _id: id }, { $set: { state: 'recorded' } });
+    },
+    async markRefused(id: string): Promise<void> {
+      await models.evidence.updateOne({ _id: id, state: 'pending' }, { $set: { state: 'refused' } });
+    },
+    async setReview(id: string, review: NonNullable<Evidence['review']>): Promise<void> {
+      await models.evidence.updateOne({ _id: id }, { $set: { review } });
+    },
+    get: (id: string) => models.evidence.findById(id).lean(),
+    forAssignment: (assignmentId: string, states: Evidence['state'][] = ['recorded']) =>
+      models.evidence.find({ assignmentId, state: { $in: states } }).sort({ submittedAt: 1 }).lean(),
+    async findFile(assignmentId: string, fileId: string): Promise<EvidenceFile | undefined> {
+      const doc = await models.evidence.findOne({ assignmentId, state: 'recorded', 'files.id': fileId }).lean();
+      return doc?.files.find((f) => f.id === fileId);
+    },
+  };
+
+  const audit = {
+    /** Idempotent: the same key is written once, however often it is retried. */
+    async append(entry: AuditEntry): Promise<void> {
+      try {
+        await models.audit.create(entry);
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+    },
+    /** A one-off event from a person's request: a fresh key, no deduplication needed. */
+    record: (entry: Omit<AuditEntry, '_id' | 'at'>) =>
+      models.audit.create({ ...entry, _id: `${entry.entity.kind}:${entry.entity.id}:${randomUUID()}`, at: new Date() }),
+    forEntity: (kind: AuditEntry['entity']['kind'], id: string) =>
+      models.audit.find({ 'entity.kind': kind, 'entity.id': id }).sort({ at: 1, _id: 1 }).lean(),
+  };
+
+  return { organizations, users, sources, recommendations, assignments, evidence, audit };
+}
+
+export type Repositories = ReturnType<typeof createRepositories>;

@@ -1,0 +1,115 @@
+/**
+ * Issuing activities: start (and withdraw) the assignment workflows of one recommendation, a batch
+ * at a time. Starting is idempotent through business workflow ids.
+ */
+import { heartbeat } from '@temporalio/activity';
+import {
+  type Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import type { ActorRef } from '../../domain/assignment';
+import { SINGLE_CYCLE, assignmentId, assignmentWorkflowId } from '../../domain/ids';
+import type { Repositories } from '../../store/repositories';
+import type { AssignmentWorkflowInput } from '../../workflows/definitions';
+import { withdrawAssignmentUpdate } from '../../workflows/definitions';
+
+/** How many workflow starts one activity keeps in flight. */
+const CONCURRENCY = 8;
+
+async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await fn(item);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+export interface BatchInput {
+  recommendationId: string;
+  offset: number;
+  limit: number;
+}
+
+export function createIssuingActivities({
+  temporal,
+  repos,
+  taskQueue,
+}: {
+  temporal: Client;
+  repos: Repositories;
+  taskQueue: string;
+}) {
+  return {
+    async startAssignmentBatch(input: BatchInput & { issuedBy: ActorRef }): Promise<{ count: number; done: boolean }> {
+      const rec = await repos.recommendations.get(input.recommendationId);
+      if (!rec) throw new Error(`recommendation ${input.recommendationId} is missing from the registry`);
+      const batch = rec.assignees.slice(input.offset, input.offset + input.limit);
+      const cycle = SINGLE_CYCLE;
+      const due = rec.deadline.due;
+      await repos.assignments.ensureIssued(rec, batch);
+      let done = 0;
+      await inParallel(batch, CONCURRENCY, async (organization) => {
+        const key = { recommendationId: rec._id, organization, cycle };
+        const args: AssignmentWorkflowInput = {
+          assignmentId: assignmentId(key),
+          recommendationId: rec._id,
+          organization,
+          cycle,
+          due: due.toISOString(),
+          issuedBy: input.issuedBy,
+        };
+        try {
+          await temporal.workflow.start('assignmentWorkflow', {
+            workflowId: assignmentWorkflowId(key),
+            taskQueue,
+            args: [args],
+            // A closed assignment must never be started again by a retried batch.
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          });
+        } catch (error) {
+          if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        }
+        heartbeat(++done);
+      });
+      return { count: batch.length, done: input.offset + batch.length >= rec.assignees.length };
+    },
+
+    async withdrawAssignmentBatch(
+      input: BatchInput & { actor: ActorRef; reason: string },
+    ): Promise<{ count: number; withdrawn: number; done: boolean }> {
+      const rec = await repos.recommendations.get(input.recommendationId);
+      if (!rec) throw new Error(`recommendation ${input.recommendationId} is missing from the registry`);
+      const batch = rec.assignees.slice(input.offset, input.offset + input.limit);
+      let withdrawn = 0;
+      let seen = 0;
+      await inParallel(batch, CONCURRENCY, async (organization) => {
+        const key = { recommendationId: rec._id, organization, cycle: SINGLE_CYCLE };
+        const handle = temporal.workflow.getHandle(assignmentWorkflowId(key));
+        try {
+          await handle.executeUpdate(withdrawAssignmentUpdate, {
+            args: [{ actor: input.actor, reason: input.reason }],
+            // One id per assignment and withdrawal: a retried batch is deduplicated by Temporal.
+            updateId: `withdraw:${rec._id}`,
+          });
+          withdrawn++;
+        } catch (error) {
+          // Already accepted (refused by the validator) or already finished: nothing to withdraw.
+          const finished = error instanceof WorkflowNotFoundError || isCompletedWorkflowError(error);
+          if (!(error instanceof WorkflowUpdateFailedError) && !finished) throw error;
+        }
+        heartbeat(++seen);
+      });
+      return { count: batch.length, withdrawn, done: input.offset + batch.length >= rec.assignees.length };
+    },
+  };
+}
+
+function isCompletedWorkflowError(error: unknown): boolean {
+  return error instanceof Error && /already completed|workflow execution already completed/i.test(error.message);
+}

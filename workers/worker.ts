@@ -1,0 +1,81 @@
+/**
+ * The Temporal worker: hosts the workflows and the activities (grouped by side effect), with the
+ * clients those activities close over. Used by `npm run worker`, `npm start` and the tests.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import type { Config } from '../config';
+import type { Logger } from '../config/logger';
+import { mongoUri, temporalAddress } from '../config/services';
+import { connectDatabase } from '../store/db';
+import { createIssuingActivities } from './activities/issuing';
+import { createProjectionActivities } from './activities/projection';
+
+let runtimeInstalled = false;
+
+/** Sends the SDK's own logs to pino; the runtime is per process, so only the first call counts. */
+function installRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  const levels: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+    TRACE: 'trace',
+    DEBUG: 'debug',
+    INFO: 'info',
+    WARN: 'warn',
+    ERROR: 'error',
+  };
+  Runtime.install({
+    logger: new DefaultLogger('INFO', (entry) => {
+      const level = levels[entry.level];
+      if (logger.isLevelEnabled(level)) logger[level]({ ...entry.meta, sdk: true }, entry.message);
+    }),
+  });
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped (after shutdown() or a fatal error). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export interface WorkerOptions {
+  /** A prebuilt workflow bundle (tests build one for all their workers instead of one each). */
+  workflowBundlePath?: string;
+}
+
+export async function startWorker(config: Config, logger: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
+  installRuntime(logger);
+  const db = await connectDatabase(mongoUri(config));
+  const address = temporalAddress(config);
+  const connection = await NativeConnection.connect({ address });
+  const clientConnection = await Connection.connect({ address });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+
+  const worker = await Worker.create({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    ...(options.workflowBundlePath
+      ? { workflowBundle: { codePath: options.workflowBundlePath } }
+      : { workflowsPath: require.resolve('../workflows') }),
+    activities: {
+      ...createProjectionActivities({ repos: db.repos }),
+      ...createIssuingActivities({ temporal, repos: db.repos, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    },
+  });
+  const done = worker.run().finally(async () => {
+    await clientConnection.close();
+    await connection.close();
+    await db.close();
+  });
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address }, 'worker polling');
+  return {
+    worker,
+    done,
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * Every message the workflows accept, defined once: the workflows register handlers for them and
+ * the API sends them. Inputs are single objects so fields can be added without breaking histories.
+ */
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ActorRef, AssignmentState } from '../domain/assignment';
+
+export interface AssignmentWorkflowInput {
+  assignmentId: string;
+  recommendationId: string;
+  organization: string;
+  cycle: number;
+  /** ISO date-time of the deadline. */
+  due: string;
+  issuedBy: ActorRef;
+  /** Carried over by continue-as-new; absent on the first run. */
+  state?: AssignmentState;
+}
+
+export interface SubmitEvidenceInput {
+  actor: ActorRef;
+  evidenceId: string;
+  comment: string;
+  files: number;
+}
+export interface ReviewInput {
+  actor: ActorRef;
+  decision: 'accept' | 'return';
+  comment?: string;
+}
+export interface RequestExtensionInput {
+  actor: ActorRef;
+  until: string;
+  reason: string;
+}
+export interface DecideExtensionInput {
+  actor: ActorRef;
+  approve: boolean;
+  comment?: string;
+}
+export interface WithdrawInput {
+  actor: ActorRef;
+  reason: string;
+}
+
+export const submitEvidenceUpdate = defineUpdate<AssignmentState, [SubmitEvidenceInput]>('submitEvidence');
+export const reviewUpdate = defineUpdate<AssignmentState, [ReviewInput]>('review');
+export const requestExtensionUpdate = defineUpdate<AssignmentState, [RequestExtensionInput]>('requestExtension');
+export const decideExtensionUpdate = defineUpdate<AssignmentState, [DecideExtensionInput]>('decideExtension');
+export const withdrawAssignmentUpdate = defineUpdate<AssignmentState, [WithdrawInput]>('withdrawAssignment');
+export const assignmentStateQuery = defineQuery<AssignmentState>('assignmentState');
+
+export interface RecommendationWorkflowInput {
+  recommendationId: string;
+  issuedBy: ActorRef;
+  /** How many assignment workflows one activity starts; keeps this workflow's history short. */
+  batchSize?: number;
+}
+
+export interface RecommendationProgress {
+  status: 'issuing' | 'issued' | 'withdrawing' | 'withdrawn';
+  started: number;
+  withdrawn: number;
+}
+
+export const withdrawRecommendationUpdate = defineUpdate<RecommendationProgress, [WithdrawInput]>(
+  'withdrawRecommendation',
+);
+export const recommendationProgressQuery = defineQuery<RecommendationProgress>('recommendationProgress');

@@ -1,0 +1,2 @@
+export { assignmentWorkflow } from './assignment';
+export { recommendationWorkflow } from './recommendation';
