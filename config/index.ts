@@ -13,6 +13,8 @@ const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.string().default('127.0.0.1'),
+  /** Express "trust proxy": how many proxies (or which) sit in front, so rate limits see client IPs. */
+  TRUST_PROXY: z.string().default('false'),
   BASE_URL: z.string().url().optional(),
   DATA_DIR: z.string().default('.data'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -58,9 +60,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const values = parsed.data;
-  if (values.NODE_ENV === 'production' && !values.JWT_SECRET) {
-    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production');
-  }
   if (!isValidTimezone(values.TIMEZONE)) {
     throw new ConfigError(`Invalid configuration:\n  TIMEZONE: unknown time zone "${values.TIMEZONE}"`);
   }

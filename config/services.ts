@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Config } from './index';
+import { ConfigError, type Config } from './index';
 
 export const temporalAddress = (config: Config) => config.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
 export const mongoUri = (config: Config) => config.MONGODB_URI ?? 'mongodb://127.0.0.1:27017/kontrol';
@@ -14,6 +14,7 @@ export const smtpUrl = (config: Config) => config.SMTP_URL ?? 'smtp://127.0.0.1:
  */
 export async function jwtSecret(config: Config): Promise<string> {
   if (config.JWT_SECRET) return config.JWT_SECRET;
+  if (config.NODE_ENV === 'production') throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production');
   const file = path.join(config.dataDir, 'jwt-secret');
   try {
     const stored = (await readFile(file, 'utf8')).trim();

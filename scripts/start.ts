@@ -35,7 +35,9 @@ async function stopAll(code: number): Promise<void> {
 async function main() {
   process.on('SIGINT', () => void stopAll(0));
   process.on('SIGTERM', () => void stopAll(0));
-  const env: NodeJS.ProcessEnv = { ...DEFAULTS, ...process.env };
+  // Empty values mean unset here too (as in config), so they do not switch the defaults off.
+  const given = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
+  const env: NodeJS.ProcessEnv = { ...DEFAULTS, ...given };
   const base = loadConfig(env);
   const logger = createLogger(base.LOG_LEVEL, 'kontrol');
 

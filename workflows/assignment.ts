@@ -36,7 +36,7 @@ import {
 } from './definitions';
 
 const { projectAssignment } = proxyActivities<ReturnType<typeof createProjectionActivities>>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 

@@ -18,11 +18,12 @@ const DEFAULT_BATCH_SIZE = 100;
 
 const { startAssignmentBatch, withdrawAssignmentBatch } = proxyActivities<ReturnType<typeof createIssuingActivities>>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  // Short: a worker that dies mid-batch is noticed within seconds, and the batch is idempotent.
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 const { projectRecommendation } = proxyActivities<ReturnType<typeof createProjectionActivities>>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 

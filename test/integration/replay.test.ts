@@ -1,0 +1,91 @@
+/**
+ * Determinism guard: the current workflow code must replay the histories that earlier versions
+ * wrote. Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON
+ * converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
+ * ones from real runs: do it when a workflow changes under patched(), and commit them beside the old.
+ */
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { assignmentWorkflowId, recommendationWorkflowId } from '../../domain/ids';
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { readStackInfo } from '../support/stack-info';
+
+const FIXTURES = path.resolve(__dirname, '../fixtures/histories');
+let h: Harness;
+let tokens: Awaited<ReturnType<Harness['seedUsers']>>;
+
+beforeAll(async () => {
+  h = await startHarness('replay');
+  tokens = await h.seedUsers();
+});
+afterAll(() => h?.stop());
+
+const replayOptions = () => ({ workflowBundle: { codePath: readStackInfo().workflowBundlePath } });
+
+async function issue(assignees: string[], due: string) {
+  const created = await h.request('POST', '/api/recommendations', {
+    token: tokens.curator,
+    json: { source: { kind: 'letter', number: '1', date: '2024-01-10' }, text: 'Рекомендация для истории', assignees, deadline: { due } },
+  });
+  const issued = await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: tokens.curator });
+  for (const a of issued.body.assignments) {
+    await eventually(async () => ((await h.request('GET', `/api/assignments/${a.id}`, { token: tokens.curator })).body.history?.length ? true : undefined));
+  }
+  return issued.body as { id: string; assignments: Array<{ id: string; organization: string }> };
+}
+
+/** Runs every kind of transition on real workflows and returns their finished histories. */
+async function recordScenarios(): Promise<Array<{ name: string; workflowId: string }>> {
+  const soon = new Date(Date.now() + 2000).toISOString();
+  const rec = await issue(['org-a', 'org-b'], soon);
+  const [a, b] = ['org-a', 'org-b'].map((org) => rec.assignments.find((x) => x.organization === org)!);
+  // a: overdue → extension requested and approved → submitted → returned → submitted → accepted
+  await eventually(async () => ((await h.request('GET', `/api/assignments/${a.id}`, { token: tokens.curator })).body.overdue ? true : undefined));
+  await h.request('POST', `/api/assignments/${a.id}/extension-requests`, { token: tokens.executor, json: { until: '2099-01-31', reason: 'Нужно время' } });
+  await h.request('POST', `/api/assignments/${a.id}/extension-requests/decision`, { token: tokens.curator, json: { approve: true } });
+  for (const step of ['submit', 'return', 'submit', 'accept']) {
+    if (step === 'submit') {
+      const form = new FormData();
+      form.append('comment', 'Отчёт');
+      form.append('files', new Blob(['x']), 'x.txt');
+      expect((await h.request('POST', `/api/assignments/${a.id}/submissions`, { token: tokens.executor, form })).status).toBe(200);
+    } else {
+      const json = step === 'accept' ? { decision: 'accept' } : { decision: 'return', comment: 'Доработать' };
+      expect((await h.request('POST', `/api/assignments/${a.id}/review`, { token: tokens.curator, json })).status).toBe(200);
+    }
+  }
+  // b: extension rejected, then the whole recommendation withdrawn
+  await h.request('POST', `/api/assignments/${b.id}/extension-requests`, { token: tokens.otherExecutor, json: { until: '2099-01-31', reason: 'Нужно время' } });
+  await h.request('POST', `/api/assignments/${b.id}/extension-requests/decision`, { token: tokens.curator, json: { approve: false, comment: 'Нет' } });
+  expect((await h.request('POST', `/api/recommendations/${rec.id}/withdraw`, { token: tokens.curator, json: { reason: 'Отменено' } })).status).toBe(200);
+
+  const ids = [
+    { name: 'assignment-accepted-after-return-and-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-a', cycle: 1 }) },
+    { name: 'assignment-withdrawn-after-rejected-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-b', cycle: 1 }) },
+    { name: 'recommendation-issued-and-withdrawn', workflowId: recommendationWorkflowId(rec.id) },
+  ];
+  for (const { workflowId } of ids) await h.api.temporal.workflow.getHandle(workflowId).result();
+  return ids;
+}
+
+describe('workflow histories', () => {
+  it('replay with the current workflow code, freshly recorded ones and stored ones alike', async () => {
+    const recorded = await recordScenarios();
+    for (const { name, workflowId } of recorded) {
+      const history = await h.api.temporal.workflow.getHandle(workflowId).fetchHistory();
+      await Worker.runReplayHistory(replayOptions(), history, workflowId);
+      if (process.env.CAPTURE_HISTORIES) {
+        await writeFile(path.join(FIXTURES, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
+      }
+    }
+
+    const stored = (await readdir(FIXTURES)).filter((f) => f.endsWith('.binpb'));
+    expect(stored.length).toBeGreaterThanOrEqual(3);
+    for (const file of stored) {
+      const history = temporal.api.history.v1.History.decode(await readFile(path.join(FIXTURES, file)));
+      await expect(Worker.runReplayHistory(replayOptions(), history, file)).resolves.toBeUndefined();
+    }
+  });
+});
