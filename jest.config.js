@@ -7,4 +7,5 @@ module.exports = {
   // The real services (Temporal dev server, FerretDB) start once for the whole run.
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
 };
