@@ -115,6 +115,13 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
   if (!input.state) await project('issued', input.issuedBy, { due: state.due });
 
   while (!isClosed(state)) {
+    // Checked before waiting too: a deadline already past at issue makes the assignment overdue at once.
+    const late = markOverdue(state, Date.now());
+    if (late) {
+      state = late;
+      await project('overdue', SYSTEM_ACTOR, { due: state.due });
+      continue;
+    }
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       return await continueAsNew<typeof assignmentWorkflow>({ ...input, state });
@@ -123,11 +130,6 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
     const msLeft = Date.parse(state.due) - Date.now();
     if (!state.overdue && msLeft > 0) await condition(() => state.version !== seen, msLeft);
     else await condition(() => state.version !== seen);
-    const late = markOverdue(state, Date.now());
-    if (late) {
-      state = late;
-      await project('overdue', SYSTEM_ACTOR, { due: state.due });
-    }
   }
   await condition(allHandlersFinished);
   return state;

@@ -147,6 +147,13 @@ describe('a recommendation issued to three organisations', () => {
     expect(detail.history.at(-1)).toMatchObject({ type: 'overdue', actor: 'system' });
   });
 
+  it('makes an assignment issued after its deadline overdue at once', async () => {
+    const rec = await issued({ assignees: ['org-b'], deadline: { due: '2022-09-30' } });
+    const detail = await waitForHistory(rec.assignments[0].id, 'overdue');
+    expect(detail).toMatchObject({ status: 'issued', overdue: true, due: '2022-09-30T16:59:59.999Z' });
+    expect(detail.history.map((e: { type: string }) => e.type)).toEqual(['issued', 'overdue']);
+  });
+
   it('moves the deadline when an extension is approved, and clears overdue', async () => {
     const due = new Date(Date.now() + 3000).toISOString();
     const rec = await issued({ assignees: ['org-a'], deadline: { due } });
