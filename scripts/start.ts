@@ -66,9 +66,9 @@ async function main() {
   }
 
   const config = loadConfig(env);
-  const worker: RunningWorker = await startWorker(config, logger.child({ name: 'worker' }));
+  const worker: RunningWorker = await startWorker(config, logger.child({ component: 'worker' }));
   stops.push(() => worker.shutdown());
-  const api: RunningApi = await startApi(config, logger.child({ name: 'api' }));
+  const api: RunningApi = await startApi(config, logger.child({ component: 'api' }));
   stops.push(() => api.close());
 
   if (config.DEMO_DATA) {
