@@ -48,6 +48,7 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', trustProxy(config.TRUST_PROXY));
   app.use(
     pinoHttp({
       logger,
@@ -88,4 +89,10 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
   app.use(notFoundRoute);
   app.use(errorMiddleware({ uploadMaxFileMb: config.UPLOAD_MAX_FILE_MB, uploadMaxFiles: config.UPLOAD_MAX_FILES }));
   return { app, services: { recommendations, assignments } };
+}
+
+/** TRUST_PROXY as Express takes it: true/false, a hop count, or addresses/subnets. */
+function trustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

@@ -19,12 +19,12 @@ import {
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { badRequest, notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
-import { pagination, queryBoolean, validate } from '../validate';
+import { pagination, queryBoolean, russianErrors, validate } from '../validate';
 import { type AssignmentService, toAssignmentOut, toEvidenceOut, toHistoryOut } from './service';
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });
 const FileParams = z.object({ id: z.string().min(1).max(200), fileId: z.string().uuid() });
-const ListQuery = z.object({
+const ListQuery = z.strictObject({
   organization: z.string().regex(ORG_CODE_PATTERN).optional(),
   status: z.enum(ASSIGNMENT_STATUSES).optional(),
   recommendation: z.string().regex(RECOMMENDATION_ID_PATTERN).optional(),
@@ -32,19 +32,19 @@ const ListQuery = z.object({
   ...pagination,
 });
 const ReviewBody = z
-  .object({ decision: z.enum(['accept', 'return']), comment: z.string().trim().max(10_000).optional() })
+  .strictObject({ decision: z.enum(['accept', 'return']), comment: z.string().trim().max(10_000).optional() })
   .refine((b) => b.decision !== 'return' || (b.comment && b.comment.length > 0), {
     message: 'при возврате на доработку нужен комментарий',
     path: ['comment'],
   });
-const ExtensionBody = z.object({
+const ExtensionBody = z.strictObject({
   until: z.string().refine(isDeadlineInput, 'новый срок: ГГГГ-ММ-ДД или дата-время ISO 8601 со смещением'),
   reason: z.string().trim().min(3, 'укажите причину').max(5000),
 });
 const DecisionBody = z
-  .object({ approve: z.boolean(), comment: z.string().trim().max(10_000).optional() })
+  .strictObject({ approve: z.boolean(), comment: z.string().trim().max(10_000).optional() })
   .refine((b) => b.approve || (b.comment && b.comment.length > 0), { message: 'при отказе нужен комментарий', path: ['comment'] });
-const SubmissionForm = z.object({ comment: z.string().max(10_000).default('') });
+const SubmissionForm = z.strictObject({ comment: z.string().max(10_000).default('') });
 
 const AssignmentOut = z
   .object({
@@ -185,7 +185,7 @@ export function createAssignmentsRouter({
   router.post('/:id/submissions', requireRole('executor'), validate({ params: IdParams }), load, upload, async (req, res) => {
     const uploaded = (req.files as Express.Multer.File[] | undefined) ?? [];
     try {
-      const form = SubmissionForm.safeParse(req.body ?? {});
+      const form = SubmissionForm.safeParse(req.body ?? {}, { error: russianErrors });
       if (!form.success) throw badRequest('Неверная форма отчёта', form.error.issues.map((i) => ({ path: `body.${i.path.join('.')}`, message: i.message })));
       const actor = actorRef(actorOf(req));
       const view = assignmentOf(res);

@@ -11,16 +11,16 @@ import { validate } from '../validate';
 
 const emails = z.array(z.string().trim().toLowerCase().email('неверный адрес электронной почты')).max(20).default([]);
 
-export const OrganizationBody = z.object({
+export const OrganizationBody = z.strictObject({
   code: z.string().regex(ORG_CODE_PATTERN, 'код: латинские строчные буквы, цифры и дефис, от 2 до 64 знаков'),
   name: z.string().trim().min(2).max(300),
   kind: z.enum(ORGANIZATION_KINDS),
   groups: z.array(z.string().trim().min(1).max(64)).max(20).default([]),
-  contacts: z.object({ coordinator: emails, head: emails }).default({ coordinator: [], head: [] }),
+  contacts: z.strictObject({ coordinator: emails, head: emails }).default({ coordinator: [], head: [] }),
 });
 const OrganizationPatch = OrganizationBody.omit({ code: true }).partial();
 const CodeParams = z.object({ code: z.string().regex(ORG_CODE_PATTERN) });
-const ListQuery = z.object({ kind: z.enum(ORGANIZATION_KINDS).optional(), group: z.string().optional() });
+const ListQuery = z.strictObject({ kind: z.enum(ORGANIZATION_KINDS).optional(), group: z.string().optional() });
 
 export const OrganizationOut = OrganizationBody.meta({ id: 'Organization' });
 

@@ -13,8 +13,8 @@ import type { RecommendationService } from './service';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'дата в виде ГГГГ-ММ-ДД');
 
-export const RecommendationBody = z.object({
-  source: z.object({
+export const RecommendationBody = z.strictObject({
+  source: z.strictObject({
     kind: z.enum(SOURCE_KINDS),
     number: z.string().trim().min(1).max(50),
     date: isoDate,
@@ -23,13 +23,13 @@ export const RecommendationBody = z.object({
   }),
   text: z.string().trim().min(5, 'текст рекомендации слишком короткий').max(20_000),
   assignees: z.array(z.string().regex(ORG_CODE_PATTERN, 'неверный код организации')).min(1, 'нужен хотя бы один адресат').max(5000),
-  deadline: z.object({
+  deadline: z.strictObject({
     due: z.string().refine(isDeadlineInput, 'срок: ГГГГ-ММ-ДД или дата-время ISO 8601 со смещением'),
   }),
 });
 const IdParams = z.object({ id: z.string().regex(RECOMMENDATION_ID_PATTERN, 'неверный идентификатор') });
-const WithdrawBody = z.object({ reason: z.string().trim().min(3, 'укажите причину отзыва').max(2000) });
-const ListQuery = z.object({ status: z.enum(['draft', 'issued', 'withdrawn']).optional(), ...pagination });
+const WithdrawBody = z.strictObject({ reason: z.string().trim().min(3, 'укажите причину отзыва').max(2000) });
+const ListQuery = z.strictObject({ status: z.enum(['draft', 'issued', 'withdrawn']).optional(), ...pagination });
 
 const Counts = z.object({
   total: z.number(),

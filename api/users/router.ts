@@ -13,7 +13,7 @@ import type { ApiDocs } from '../openapi';
 import { validate } from '../validate';
 
 export const UserBody = z
-  .object({
+  .strictObject({
     email: z.string().trim().toLowerCase().email('неверный адрес электронной почты'),
     name: z.string().trim().min(2).max(200),
     password: z.string().min(8, 'пароль не короче 8 знаков').max(200),
@@ -24,7 +24,7 @@ export const UserBody = z
     message: 'исполнитель должен принадлежать организации',
     path: ['organization'],
   });
-const ListQuery = z.object({ organization: z.string().regex(ORG_CODE_PATTERN).optional(), role: z.enum(ROLES).optional() });
+const ListQuery = z.strictObject({ organization: z.string().regex(ORG_CODE_PATTERN).optional(), role: z.enum(ROLES).optional() });
 
 export function toUserOut(user: Pick<User, '_id' | 'email' | 'name' | 'role' | 'organization'>) {
   return { id: user._id, email: user.email, name: user.name, role: user.role, organization: user.organization ?? null };
