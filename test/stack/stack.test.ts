@@ -12,7 +12,7 @@ import nodemailer from 'nodemailer';
 import { startFerretDb, type FerretDb } from '../../stack/ferretdb';
 import { freePort } from '../../stack/ports';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
-import { startTemporalDevServer, type TemporalDevServer } from '../../stack/temporal';
+import { startTemporalDevServer } from '../../stack/temporal';
 
 const tempDirs: string[] = [];
 async function tempDir(prefix: string): Promise<string> {
