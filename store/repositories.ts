@@ -113,7 +113,8 @@ export function createRepositories(models: Models) {
     async list(filter: { status?: RecommendationStatus; assignee?: string; excludeDrafts?: boolean }, page: Page) {
       const query: QueryFilter<Recommendation> = {};
       if (filter.status) query.status = filter.status;
-      else if (filter.excludeDrafts) query.status = { $ne: 'draft' };
+      // Never-issued recommendations (drafts, and drafts withdrawn unissued) have no issuedAt.
+      if (filter.excludeDrafts) query.issuedAt = { $exists: true };
       if (filter.assignee) query.assignees = filter.assignee;
       const [items, total] = await Promise.all([
         models.recommendations.find(query).sort({ createdAt: -1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),

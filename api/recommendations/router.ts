@@ -73,7 +73,8 @@ function toOut(rec: Recommendation, actor: Actor) {
 /** What an actor may see: staff and observers everything, executors issued items addressed to them. */
 export function canSee(rec: Recommendation, actor: Actor): boolean {
   if (actor.role !== 'executor') return true;
-  return rec.status !== 'draft' && rec.assignees.includes(actor.organization ?? '');
+  // Issued at some point, not merely not a draft: a draft withdrawn unissued was never addressed.
+  return rec.issuedAt !== undefined && rec.issuedAt !== null && rec.assignees.includes(actor.organization ?? '');
 }
 
 export function createRecommendationsRouter({

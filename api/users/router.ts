@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { ORG_CODE_PATTERN } from '../../domain/ids';
-import { ROLES } from '../../domain/roles';
+import { READ_ALL_ROLES, ROLES } from '../../domain/roles';
 import type { Repositories } from '../../store/repositories';
 import type { User } from '../../store/models';
 import { hashPassword } from '../auth/passwords';
@@ -76,11 +76,11 @@ export function createUsersRouter({ repos, docs }: { repos: Repositories; docs: 
   docs.route('get', '/api/users', {
     summary: 'Список пользователей',
     tag: 'Пользователи',
-    roles: ['admin'],
+    roles: READ_ALL_ROLES,
     query: ListQuery,
     response: { description: 'Пользователи', schema: z.object({ items: z.array(UserOut), total: z.number() }) },
   });
-  router.get('/', requireRole('admin'), validate({ query: ListQuery }), async (req, res) => {
+  router.get('/', requireRole(...READ_ALL_ROLES), validate({ query: ListQuery }), async (req, res) => {
     const items = (await repos.users.list(req.query)).map(toUserOut);
     res.json({ items, total: items.length });
   });
