@@ -51,6 +51,10 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
     // races between freePort() and the bind; nothing here uses either endpoint.
     const args = ['server', 'start-dev', '--ip', HOST, '--port', String(port), '--log-level', 'warn'];
     args.push('--namespace', NAMESPACE);
+    // One task-queue partition: with the default several, a workflow task can wait seconds on a
+    // partition no poller is on, which a single-process dev server gains nothing from.
+    args.push('--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1');
+    args.push('--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1');
     args.push(...(uiPort !== undefined ? ['--ui-port', String(uiPort)] : ['--headless']));
     if (options.dataDir) args.push('--db-filename', path.join(options.dataDir, 'temporal.db'));
 

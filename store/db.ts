@@ -12,9 +12,10 @@ export interface Database {
 
 /** One connection per process, created at start and injected wherever it is needed. */
 export async function connectDatabase(uri: string, options: { syncIndexes?: boolean } = {}): Promise<Database> {
-  // Mongoose buffers commands while disconnected; failing fast surfaces an outage as an error.
+  // Mongoose buffers commands while disconnected; failing fast surfaces an outage as an error, and
+  // a socket timeout turns a hung server into an error (and an activity retry) instead of a hang.
   const connection = await mongoose
-    .createConnection(uri, { serverSelectionTimeoutMS: 10_000, bufferCommands: false, autoIndex: false })
+    .createConnection(uri, { serverSelectionTimeoutMS: 10_000, socketTimeoutMS: 60_000, bufferCommands: false, autoIndex: false })
     .asPromise();
   const models = registerModels(connection);
   if (options.syncIndexes !== false) {

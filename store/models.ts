@@ -213,11 +213,12 @@ const assignmentSchema = new Schema<AssignmentView>(
   },
   { timestamps: true, versionKey: false },
 );
-// One index per list filter: by organisation, by recommendation, by state and by lateness.
-assignmentSchema.index({ organization: 1, due: 1 });
-assignmentSchema.index({ recommendationId: 1, organization: 1 });
-assignmentSchema.index({ status: 1, due: 1 });
-assignmentSchema.index({ overdue: 1, due: 1 });
+// One index per list filter, each ending in the list's sort (overdue first, then by deadline), so
+// a page is read in order rather than sorted in memory.
+assignmentSchema.index({ overdue: -1, due: 1, _id: 1 });
+assignmentSchema.index({ organization: 1, overdue: -1, due: 1, _id: 1 });
+assignmentSchema.index({ recommendationId: 1, overdue: -1, due: 1, _id: 1 });
+assignmentSchema.index({ status: 1, overdue: -1, due: 1, _id: 1 });
 
 const evidenceSchema = new Schema<Evidence>(
   {

@@ -25,6 +25,30 @@ export function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: number }).code === 11000;
 }
 
+const WRITE_CHUNK = 50;
+
+function chunks<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+function isBulkOfDuplicates(error: unknown): boolean {
+  const writeErrors = (error as { writeErrors?: Array<{ code?: number; err?: { code?: number } }> }).writeErrors;
+  return Array.isArray(writeErrors) && writeErrors.length > 0 && writeErrors.every((e) => (e.code ?? e.err?.code) === 11000);
+}
+
+/** Inserts unless a unique index already holds the key; says whether it inserted. */
+async function insertUnique(insert: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await insert();
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+}
+
 export interface Page {
   limit: number;
   offset: number;
@@ -40,15 +64,7 @@ export interface AssignmentFilter {
 export function createRepositories(models: Models) {
   const organizations = {
     /** Returns false when the code is taken. */
-    async create(org: Organization): Promise<boolean> {
-      try {
-        await models.organizations.create(org);
-        return true;
-      } catch (error) {
-        if (isDuplicateKey(error)) return false;
-        throw error;
-      }
-    },
+    create: (org: Organization) => insertUnique(() => models.organizations.create(org)),
     async upsert(org: Organization): Promise<void> {
       const { _id, ...rest } = org;
       await models.organizations.updateOne({ _id }, { $set: rest }, { upsert: true });
@@ -72,15 +88,8 @@ export function createRepositories(models: Models) {
   };
 
   const users = {
-    async create(user: User): Promise<boolean> {
-      try {
-        await models.users.create(user);
-        return true;
-      } catch (error) {
-        if (isDuplicateKey(error)) return false;
-        throw error;
-      }
-    },
+    /** Returns false when the e-mail is taken. */
+    create: (user: User) => insertUnique(() => models.users.create(user)),
     get: (id: string) => models.users.findById(id).lean(),
     findByEmail: (email: string) => models.users.findOne({ email: email.trim().toLowerCase() }).lean(),
     list: (filter: { organization?: string; role?: Role } = {}) =>
@@ -161,13 +170,20 @@ export function createRepositories(models: Models) {
         returns: 0,
         version: 0,
       }));
-      if (rows.length === 0) return rows;
-      await models.assignments.bulkWrite(
-        rows.map((row) => ({
-          updateOne: { filter: { _id: row._id }, update: { $setOnInsert: row }, upsert: true },
-        })),
-        { ordered: false },
-      );
+      // Insert only the missing rows, in small chunks: FerretDB (SQLite) deadlocks on one write
+      // command that matches more than ~100 existing documents, which a re-issue would otherwise send.
+      for (const chunk of chunks(rows, WRITE_CHUNK)) {
+        const existing = await models.assignments.find({ _id: { $in: chunk.map((r) => r._id) } }, { _id: 1 }).lean();
+        const have = new Set(existing.map((r) => r._id));
+        const missing = chunk.filter((r) => !have.has(r._id));
+        if (missing.length === 0) continue;
+        try {
+          await models.assignments.insertMany(missing, { ordered: false });
+        } catch (error) {
+          // A concurrent issue inserted some of them first: those rows are there, which is the point.
+          if (!isDuplicateKey(error) && !isBulkOfDuplicates(error)) throw error;
+        }
+      }
       return rows;
     },
     /** Applies a workflow's state if it is newer than what the read model holds. */
@@ -248,13 +264,7 @@ export function createRepositories(models: Models) {
 
   const audit = {
     /** Idempotent: the same key is written once, however often it is retried. */
-    async append(entry: AuditEntry): Promise<void> {
-      try {
-        await models.audit.create(entry);
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-    },
+    append: async (entry: AuditEntry) => void (await insertUnique(() => models.audit.create(entry))),
     /** A one-off event from a person's request: a fresh key, no deduplication needed. */
     record: (entry: Omit<AuditEntry, '_id' | 'at'>) =>
       models.audit.create({ ...entry, _id: `${entry.entity.kind}:${entry.entity.id}:${randomUUID()}`, at: new Date() }),
