@@ -1,0 +1,111 @@
+/**
+ * Email rendering: one isolated Handlebars instance with named helpers, templates from
+ * templates/email as `<name>.subject.hbs`, `<name>.html.hbs` and `<name>.text.hbs`, each HTML and
+ * text part wrapped in its layout. HTML escapes by default; text parts are compiled without
+ * escaping (they are not HTML), and subjects are folded to one line so no header can be injected.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { formatDateRu } from '../domain/deadline';
+
+export const EMAIL_TEMPLATES_DIR = path.resolve(__dirname, '../templates/email');
+
+export interface SourceRef {
+  kind: 'protocol' | 'letter';
+  number: string;
+  date: string;
+  issuer?: string;
+}
+
+/** What every assignment email knows; templates add their own fields. */
+export interface AssignmentEmailData {
+  organization: string;
+  source: SourceRef;
+  text: string;
+  due: string;
+  link: string;
+}
+
+export interface EmailTemplates {
+  'assignment-issued': AssignmentEmailData;
+  'evidence-returned': AssignmentEmailData & { comment: string };
+}
+
+export type TemplateName = keyof EmailTemplates;
+
+export interface RenderedEmail {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export interface EmailRenderer {
+  names(): TemplateName[];
+  render<N extends TemplateName>(name: N, data: EmailTemplates[N]): RenderedEmail;
+}
+
+const KIND_RU: Record<SourceRef['kind'], string> = { protocol: 'протокол', letter: 'письмо' };
+
+export function createEmailRenderer({
+  timezone,
+  authority,
+  dir = EMAIL_TEMPLATES_DIR,
+}: {
+  timezone: string;
+  authority: string;
+  dir?: string;
+}): EmailRenderer {
+  const hbs = Handlebars.create();
+  hbs.registerHelper('date', (value: string | Date) => formatDateRu(value, timezone));
+  hbs.registerHelper('source', (s: SourceRef) => {
+    const [y, m, d] = s.date.split('-');
+    return `${KIND_RU[s.kind]} от ${d}.${m}.${y} № ${s.number}`;
+  });
+  hbs.registerHelper('excerpt', (text: string, max: number) => {
+    const flat = String(text ?? '').replace(/\s+/g, ' ').trim();
+    return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;
+  });
+
+  const read = (file: string) => readFileSync(path.join(dir, file), 'utf8');
+  const partials = readdirSync(path.join(dir, 'partials'));
+  for (const file of partials) {
+    const match = /^(.+)\.(html|text)\.hbs$/.exec(file);
+    if (match) hbs.registerPartial(`${match[1]}-${match[2]}`, read(path.join('partials', file)));
+  }
+  const names = readdirSync(dir)
+    .map((f) => /^(.+)\.subject\.hbs$/.exec(f)?.[1])
+    .filter((n): n is TemplateName => Boolean(n));
+
+  // Text parts are compiled without escaping: "&quot;" in a plain-text email would be a bug.
+  const compileHtml = (source: string) => hbs.compile(source, { strict: true });
+  const compileText = (source: string) => hbs.compile(source, { strict: true, noEscape: true });
+  // Each part names its partials without the suffix ({{> assignment}}); the part picks its kind.
+  const forPart = (source: string, part: 'html' | 'text') => source.replace(/\{\{>\s*([\w-]+)\s*\}\}/g, `{{> $1-${part}}}`);
+
+  const layouts = { html: compileHtml(read('layout.html.hbs')), text: compileText(read('layout.text.hbs')) };
+  const compiled = new Map(
+    names.map((name) => [
+      name,
+      {
+        subject: compileText(read(`${name}.subject.hbs`)),
+        html: compileHtml(forPart(read(`${name}.html.hbs`), 'html')),
+        text: compileText(forPart(read(`${name}.text.hbs`), 'text')),
+      },
+    ]),
+  );
+
+  return {
+    names: () => [...names],
+    render(name, data) {
+      const template = compiled.get(name);
+      if (!template) throw new Error(`no email template named ${name}`);
+      const subject = template.subject(data).replace(/[\r\n]+/g, ' ').replace(/\s+/g, ' ').trim();
+      return {
+        subject,
+        html: layouts.html({ subject, authority, body: template.html(data) }),
+        text: layouts.text({ authority, body: template.text(data).trim() }),
+      };
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import { createEmailRenderer } from '../../notifications/render';
+
+const renderer = createEmailRenderer({ timezone: 'Asia/Tomsk', authority: 'ОГБУ «РЦРО»' });
+const data = {
+  organization: 'Асиновский район',
+  source: { kind: 'protocol' as const, number: '5', date: '2022-05-31' },
+  text: 'Провести анализ вовлеченности <script>alert("x")</script> & результативности',
+  due: '2022-09-30T16:59:59.999Z',
+  link: 'http://127.0.0.1:3000/assignments/demo.asinovsky.1',
+};
+
+describe('email rendering', () => {
+  it('finds every template in templates/email', () => {
+    expect(renderer.names().sort()).toEqual(['assignment-issued', 'evidence-returned']);
+  });
+
+  it('names the event, the deadline as DD.MM.YYYY and the source document in the subject', () => {
+    const { subject } = renderer.render('assignment-issued', data);
+    expect(subject).toBe('Новое поручение: срок 30.09.2022 — протокол от 31.05.2022 № 5');
+  });
+
+  it('escapes user text in the HTML part and keeps it verbatim in the text part', () => {
+    const { html, text } = renderer.render('assignment-issued', data);
+    expect(html).not.toContain('<script>');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; результативности');
+    expect(text).toContain('<script>alert("x")</script> & результативности');
+    expect(text).not.toContain('&amp;');
+  });
+
+  it('wraps both parts in the layout, with the link to the assignment', () => {
+    const { html, text } = renderer.render('assignment-issued', data);
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain(`<a href="${data.link}">Открыть поручение</a>`);
+    expect(text).toContain(`Открыть поручение: ${data.link}`);
+    expect(text).toContain('ОГБУ «РЦРО» автоматически');
+  });
+
+  it('carries the curator’s comment into a returned-evidence email', () => {
+    const { subject, html, text } = renderer.render('evidence-returned', { ...data, comment: 'Нет приказа <b>№ 12</b>' });
+    expect(subject).toMatch(/^Отчёт возвращён на доработку/);
+    expect(html).toContain('Нет приказа &lt;b&gt;№ 12&lt;/b&gt;');
+    expect(text).toContain('Нет приказа <b>№ 12</b>');
+  });
+
+  it('folds a subject to one line so no header can be injected', () => {
+    const { subject } = renderer.render('assignment-issued', { ...data, source: { ...data.source, number: '5\r\nBcc: x@evil.test' } });
+    expect(subject).not.toMatch(/[\r\n]/);
+  });
+
+  it('refuses to render with data missing a field the template uses', () => {
+    const { link: _link, ...withoutLink } = data;
+    expect(() => renderer.render('assignment-issued', withoutLink as never)).toThrow(/link/);
+  });
+});
