@@ -208,6 +208,11 @@ export function createRepositories(models: Models) {
         if (!isDuplicateKey(error)) throw error;
       }
     },
+    /** Withdraws a row whose workflow never started (version 0); says whether it did. */
+    async withdrawUnstarted(id: string): Promise<boolean> {
+      const result = await models.assignments.updateOne({ _id: id, version: 0 }, { $set: { status: 'withdrawn', version: 1 } });
+      return result.modifiedCount === 1;
+    },
     get: (id: string) => models.assignments.findById(id).lean(),
     async list(filter: AssignmentFilter, page: Page) {
       const query: QueryFilter<AssignmentView> = {};

@@ -102,6 +102,8 @@ export function createIssuingActivities({
           // Already accepted (refused by the validator) or already finished: nothing to withdraw.
           const finished = error instanceof WorkflowNotFoundError || isCompletedWorkflowError(error);
           if (!(error instanceof WorkflowUpdateFailedError) && !finished) throw error;
+          // Never started (withdrawn while issuing was under way): only its read-model row exists.
+          if (error instanceof WorkflowNotFoundError && (await repos.assignments.withdrawUnstarted(assignmentId(key)))) withdrawn++;
         }
         heartbeat(++seen);
       });
