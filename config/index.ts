@@ -36,6 +36,8 @@ const schema = z.object({
   DEMO_DATA: boolean.default(false),
 
   TIMEZONE: z.string().default('Asia/Tomsk'),
+  /** How emails sign off: the issuing authority's name. */
+  AUTHORITY_NAME: z.string().min(2).default('ОГБУ «Региональный центр развития образования»'),
   UPLOAD_MAX_FILE_MB: z.coerce.number().positive().default(20),
   UPLOAD_MAX_FILES: z.coerce.number().int().positive().default(10),
   ISSUE_BATCH_SIZE: z.coerce.number().int().positive().max(1000).default(100),

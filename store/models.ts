@@ -115,6 +115,26 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+/** One email: keyed by its idempotency key, so a retry or a replay never sends it twice. */
+export interface OutboxEmail {
+  _id: string;
+  template: string;
+  to: string[];
+  subject: string;
+  html: string;
+  text: string;
+  status: OutboxStatus;
+  attempts: number;
+  lastError?: string;
+  messageId?: string;
+  sentAt?: Date;
+  context: { assignmentId?: string; recommendationId?: string; event?: string };
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
 const actorSchema = new Schema<ActorRef>({ id: String, email: String, role: String }, { _id: false });
 
 const organizationSchema = new Schema<Organization>(
@@ -261,6 +281,26 @@ const auditSchema = new Schema<AuditEntry>(
 auditSchema.index({ 'entity.kind': 1, 'entity.id': 1, at: 1 });
 auditSchema.index({ at: -1 });
 
+const outboxSchema = new Schema<OutboxEmail>(
+  {
+    _id: { type: String, required: true },
+    template: { type: String, required: true },
+    to: { type: [String], default: [] },
+    subject: { type: String, required: true },
+    html: { type: String, required: true },
+    text: { type: String, required: true },
+    status: { type: String, required: true, default: 'pending' },
+    attempts: { type: Number, default: 0 },
+    lastError: String,
+    messageId: String,
+    sentAt: Date,
+    context: { assignmentId: String, recommendationId: String, event: String },
+  },
+  { timestamps: true, versionKey: false },
+);
+outboxSchema.index({ status: 1, createdAt: -1 });
+outboxSchema.index({ 'context.assignmentId': 1, createdAt: 1 });
+
 export function registerModels(connection: Connection) {
   return {
     organizations: connection.model<Organization>('Organization', organizationSchema, 'organizations'),
@@ -270,6 +310,7 @@ export function registerModels(connection: Connection) {
     assignments: connection.model<AssignmentView>('Assignment', assignmentSchema, 'assignments'),
     evidence: connection.model<Evidence>('Evidence', evidenceSchema, 'evidence'),
     audit: connection.model<AuditEntry>('AuditEntry', auditSchema, 'audit'),
+    outbox: connection.model<OutboxEmail>('OutboxEmail', outboxSchema, 'outbox'),
   };
 }
 

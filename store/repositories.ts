@@ -15,6 +15,7 @@ import type {
   Models,
   Organization,
   OrganizationKind,
+  OutboxEmail,
   Recommendation,
   RecommendationStatus,
   SourceDocument,
@@ -277,7 +278,26 @@ export function createRepositories(models: Models) {
       models.audit.find({ 'entity.kind': kind, 'entity.id': id }).sort({ at: 1, _id: 1 }).lean(),
   };
 
-  return { organizations, users, sources, recommendations, assignments, evidence, audit };
+  const outbox = {
+    get: (key: string) => models.outbox.findById(key).lean(),
+    /** Records the email once; a second call with the same key keeps the first content. */
+    async record(entry: Omit<OutboxEmail, 'status' | 'attempts'>): Promise<OutboxEmail> {
+      try {
+        await models.outbox.updateOne({ _id: entry._id }, { $setOnInsert: { ...entry, status: 'pending', attempts: 0 } }, { upsert: true });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+      }
+      return (await models.outbox.findById(entry._id).lean())!;
+    },
+    async markSent(key: string, messageId: string): Promise<void> {
+      await models.outbox.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: 1 } });
+    },
+    async markFailed(key: string, error: string): Promise<void> {
+      await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error.slice(0, 2000) }, $inc: { attempts: 1 } });
+    },
+  };
+
+  return { organizations, users, sources, recommendations, assignments, evidence, audit, outbox };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -6,8 +6,11 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
-import { mongoUri, temporalAddress } from '../config/services';
+import nodemailer from 'nodemailer';
+import { createEmailRenderer } from '../notifications/render';
+import { mongoUri, smtpUrl, temporalAddress } from '../config/services';
 import { connectDatabase } from '../store/db';
+import { createEmailActivities } from './activities/email';
 import { createIssuingActivities } from './activities/issuing';
 import { createProjectionActivities } from './activities/projection';
 
@@ -52,6 +55,8 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   const clientConnection = await Connection.connect({ address });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
+  // Connects on the first send, so a worker starts even while SMTP is down.
+  const transport = nodemailer.createTransport(smtpUrl(config));
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -62,9 +67,17 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
     activities: {
       ...createProjectionActivities({ repos: db.repos }),
       ...createIssuingActivities({ temporal, repos: db.repos, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      ...createEmailActivities({
+        repos: db.repos,
+        renderer: createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME }),
+        transport,
+        from: config.MAIL_FROM,
+        baseUrl: config.BASE_URL ?? `http://127.0.0.1:${config.PORT}`,
+      }),
     },
   });
   const done = worker.run().finally(async () => {
+    transport.close();
     await clientConnection.close();
     await connection.close();
     await db.close();

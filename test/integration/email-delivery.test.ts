@@ -1,0 +1,93 @@
+/**
+ * Email delivery against a real SMTP server (the in-process catcher): once per key, to stored
+ * contacts only, and an outage that delays mail without losing it.
+ */
+import nodemailer from 'nodemailer';
+import { simpleParser } from 'mailparser';
+import { createEmailRenderer } from '../../notifications/render';
+import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
+import { createEmailActivities } from '../../workers/activities/email';
+import { startHarness, type Harness } from '../support/harness';
+
+let h: Harness;
+let smtp: SmtpCatcher;
+let email: ReturnType<typeof createEmailActivities>;
+let assignmentId: string;
+
+beforeAll(async () => {
+  h = await startHarness('email');
+  const tokens = await h.seedUsers();
+  smtp = await startSmtpCatcher();
+  email = createEmailActivities({
+    repos: h.api.db.repos,
+    renderer: createEmailRenderer({ timezone: 'Asia/Tomsk', authority: 'ОГБУ «РЦРО»' }),
+    // No retries inside nodemailer: retrying is Temporal's job, and the test must see the failure.
+    transport: nodemailer.createTransport({ url: smtp.url, pool: false } as never),
+    from: 'Kontrol <kontrol@kontrol.test>',
+    baseUrl: 'https://kontrol.example.test',
+  });
+  const created = await h.request('POST', '/api/recommendations', {
+    token: tokens.curator,
+    json: {
+      source: { kind: 'protocol', number: '5', date: '2022-05-31' },
+      text: 'Провести анализ <b>вовлеченности</b> обучающихся',
+      assignees: ['org-a'],
+      deadline: { due: '2099-09-30' },
+    },
+  });
+  const issued = await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: tokens.curator });
+  assignmentId = issued.body.assignments[0].id;
+});
+afterAll(async () => {
+  await smtp?.stop();
+  await h?.stop();
+});
+beforeEach(() => smtp.clear());
+
+describe('email delivery', () => {
+  it('sends an assignment email to the organisation’s stored coordinators, rendered in Russian', async () => {
+    const key = `${assignmentId}:issued:test-1`;
+    await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('sent');
+    expect(smtp.messages).toHaveLength(1);
+    const [message] = smtp.messages;
+    expect(message.to).toEqual(['coordinator@org-a.test']);
+    const parsed = await simpleParser(message.raw);
+    expect(parsed.subject).toBe('Новое поручение: срок 30.09.2099 — протокол от 31.05.2022 № 5');
+    expect(parsed.html).toContain('&lt;b&gt;вовлеченности&lt;/b&gt;');
+    expect(parsed.text).toContain(`https://kontrol.example.test/assignments/${assignmentId}`);
+    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'sent', attempts: 1, to: ['coordinator@org-a.test'] });
+  });
+
+  it('never sends the same key twice, however often the activity runs', async () => {
+    const key = `${assignmentId}:returned:test-2`;
+    const input = { key, template: 'evidence-returned' as const, assignmentId, to: ['coordinator' as const, 'head' as const], comment: 'Нет приказа' };
+    await expect(email.notifyAssignment(input)).resolves.toBe('sent');
+    await expect(email.notifyAssignment(input)).resolves.toBe('already-sent');
+    await expect(email.deliver(key)).resolves.toBe('already-sent');
+    expect(smtp.messages).toHaveLength(1);
+    expect(smtp.messages[0].to).toEqual(['coordinator@org-a.test', 'head@org-a.test']);
+  });
+
+  it('records a refused send and delivers it on a later attempt once SMTP accepts again', async () => {
+    const key = `${assignmentId}:issued:test-3`;
+    smtp.setRefusing(true);
+    try {
+      await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).rejects.toThrow();
+      expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringMatching(/451/) });
+    } finally {
+      smtp.setRefusing(false);
+    }
+    // The retry Temporal would make: the recorded email goes out as first rendered.
+    await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('sent');
+    expect(smtp.messages).toHaveLength(1);
+    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('sends nothing and says so when the organisation has no stored contact of that kind', async () => {
+    await h.api.db.repos.organizations.update('org-a', { contacts: { coordinator: ['coordinator@org-a.test'], head: [] } });
+    const key = `${assignmentId}:escalation:test-4`;
+    await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['head'] })).resolves.toBe('no-recipients');
+    expect(smtp.messages).toHaveLength(0);
+    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/no recipients/) });
+  });
+});
