@@ -18,21 +18,34 @@ export interface SourceRef {
   issuer?: string;
 }
 
-/** What every assignment email knows; templates add their own fields. */
+/** The data every assignment email is rendered with; fields an event lacks are empty. */
 export interface AssignmentEmailData {
   organization: string;
   source: SourceRef;
   text: string;
   due: string;
   link: string;
+  /** The curator's or executor's comment on this event. */
+  comment: string;
+  /** Why: an extension request's or a withdrawal's reason. */
+  reason: string;
+  /** An extension request's date (ISO). */
+  until: string;
+  /** An extension decision. */
+  approved: boolean;
 }
 
-export interface EmailTemplates {
-  'assignment-issued': AssignmentEmailData;
-  'evidence-returned': AssignmentEmailData & { comment: string };
-}
-
-export type TemplateName = keyof EmailTemplates;
+export const TEMPLATE_NAMES = [
+  'assignment-issued',
+  'assignment-overdue',
+  'evidence-submitted',
+  'evidence-accepted',
+  'evidence-returned',
+  'extension-requested',
+  'extension-decided',
+  'recommendation-withdrawn',
+] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 export interface RenderedEmail {
   subject: string;
@@ -42,7 +55,7 @@ export interface RenderedEmail {
 
 export interface EmailRenderer {
   names(): TemplateName[];
-  render<N extends TemplateName>(name: N, data: EmailTemplates[N]): RenderedEmail;
+  render(name: TemplateName, data: AssignmentEmailData): RenderedEmail;
 }
 
 const KIND_RU: Record<SourceRef['kind'], string> = { protocol: 'протокол', letter: 'письмо' };

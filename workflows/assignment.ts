@@ -7,11 +7,14 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createProjectionActivities } from '../workers/activities/projection';
+import type { Audience, createEmailActivities } from '../workers/activities/email';
+import type { TemplateName } from '../notifications/render';
 import {
   type ActorRef,
   type AssignmentCommand,
@@ -40,8 +43,47 @@ const { projectAssignment } = proxyActivities<ReturnType<typeof createProjection
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
 
+const { notifyAssignment } = proxyActivities<ReturnType<typeof createEmailActivities>>({
+  startToCloseTimeout: '1 minute',
+  // An SMTP outage delays mail and must not lose it: keep retrying, ever more slowly.
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+/** Which email each event sends, and to whom (resolved from stored contacts by the activity). */
+const EVENT_EMAILS: Partial<Record<AssignmentEventType, { template: TemplateName; to: Audience[] }>> = {
+  issued: { template: 'assignment-issued', to: ['coordinator'] },
+  overdue: { template: 'assignment-overdue', to: ['coordinator'] },
+  submitted: { template: 'evidence-submitted', to: ['curator'] },
+  accepted: { template: 'evidence-accepted', to: ['coordinator'] },
+  returned: { template: 'evidence-returned', to: ['coordinator'] },
+  'extension-requested': { template: 'extension-requested', to: ['curator'] },
+  'extension-approved': { template: 'extension-decided', to: ['coordinator'] },
+  'extension-rejected': { template: 'extension-decided', to: ['coordinator'] },
+  withdrawn: { template: 'recommendation-withdrawn', to: ['coordinator'] },
+};
+
 export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promise<AssignmentState> {
   let state = input.state ?? initialState(input.due);
+  // Runs that started before event emails existed keep replaying exactly as they ran.
+  const sendsEmail = patched('event-emails-v1');
+  // Emails go out beside the process, not in its way: a slow SMTP server must not hold up an
+  // update's answer or the deadline timer. The run waits for them only before it ends.
+  const mail: Promise<unknown>[] = [];
+  const notify = (event: AssignmentEventType, details: Record<string, unknown>) => {
+    const spec = EVENT_EMAILS[event];
+    if (!sendsEmail || !spec) return;
+    const text = (key: string) => (typeof details[key] === 'string' ? (details[key] as string) : undefined);
+    mail.push(
+      notifyAssignment({
+        // One key per event occurrence: the version is unique to it, so a retry or a replay reuses it.
+        key: `${input.assignmentId}:${event}:v${state.version}`,
+        template: spec.template,
+        assignmentId: input.assignmentId,
+        to: spec.to,
+        details: { comment: text('comment'), reason: text('reason'), until: text('until'), approved: event === 'extension-approved' },
+      }),
+    );
+  };
 
   const project = (event: AssignmentEventType, actor: ActorRef, details: Record<string, unknown>) =>
     projectAssignment({
@@ -69,6 +111,7 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
     state = result.state;
     const snapshot = state;
     await project(result.event, actor, details);
+    notify(result.event, details);
     return snapshot;
   };
 
@@ -112,7 +155,10 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
   );
   setHandler(assignmentStateQuery, () => state);
 
-  if (!input.state) await project('issued', input.issuedBy, { due: state.due });
+  if (!input.state) {
+    await project('issued', input.issuedBy, { due: state.due });
+    notify('issued', {});
+  }
 
   while (!isClosed(state)) {
     // Checked before waiting too: a deadline already past at issue makes the assignment overdue at once.
@@ -120,10 +166,12 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
     if (late) {
       state = late;
       await project('overdue', SYSTEM_ACTOR, { due: state.due });
+      notify('overdue', {});
       continue;
     }
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
+      await Promise.all(mail);
       return await continueAsNew<typeof assignmentWorkflow>({ ...input, state });
     }
     const seen = state.version;
@@ -132,5 +180,6 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
     else await condition(() => state.version !== seen);
   }
   await condition(allHandlersFinished);
+  await Promise.all(mail);
   return state;
 }

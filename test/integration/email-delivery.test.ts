@@ -60,7 +60,7 @@ describe('email delivery', () => {
 
   it('never sends the same key twice, however often the activity runs', async () => {
     const key = `${assignmentId}:returned:test-2`;
-    const input = { key, template: 'evidence-returned' as const, assignmentId, to: ['coordinator' as const, 'head' as const], comment: 'Нет приказа' };
+    const input = { key, template: 'evidence-returned' as const, assignmentId, to: ['coordinator' as const, 'head' as const], details: { comment: 'Нет приказа' } };
     await expect(email.notifyAssignment(input)).resolves.toBe('sent');
     await expect(email.notifyAssignment(input)).resolves.toBe('already-sent');
     await expect(email.deliver(key)).resolves.toBe('already-sent');

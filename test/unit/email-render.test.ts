@@ -1,4 +1,4 @@
-import { createEmailRenderer } from '../../notifications/render';
+import { TEMPLATE_NAMES, createEmailRenderer } from '../../notifications/render';
 
 const renderer = createEmailRenderer({ timezone: 'Asia/Tomsk', authority: 'ОГБУ «РЦРО»' });
 const data = {
@@ -7,11 +7,15 @@ const data = {
   text: 'Провести анализ вовлеченности <script>alert("x")</script> & результативности',
   due: '2022-09-30T16:59:59.999Z',
   link: 'http://127.0.0.1:3000/assignments/demo.asinovsky.1',
+  comment: '',
+  reason: '',
+  until: '',
+  approved: false,
 };
 
 describe('email rendering', () => {
   it('finds every template in templates/email', () => {
-    expect(renderer.names().sort()).toEqual(['assignment-issued', 'evidence-returned']);
+    expect(renderer.names().sort()).toEqual([...TEMPLATE_NAMES].sort());
   });
 
   it('names the event, the deadline as DD.MM.YYYY and the source document in the subject', () => {
@@ -45,6 +49,21 @@ describe('email rendering', () => {
   it('folds a subject to one line so no header can be injected', () => {
     const { subject } = renderer.render('assignment-issued', { ...data, source: { ...data.source, number: '5\r\nBcc: x@evil.test' } });
     expect(subject).not.toMatch(/[\r\n]/);
+  });
+
+  it.each([
+    ['assignment-overdue', {}, /^Срок истёк 30\.09\.2022: протокол от 31\.05\.2022 № 5$/],
+    ['evidence-submitted', { comment: 'Готово' }, /^Отчёт на проверку: Асиновский район — протокол/],
+    ['evidence-accepted', {}, /^Отчёт принят: протокол/],
+    ['extension-requested', { until: '2022-10-31T16:59:59.999Z', reason: 'Болезнь' }, /^Запрос на продление срока до 31\.10\.2022: Асиновский район/],
+    ['extension-decided', { approved: true }, /^Срок продлён до 30\.09\.2022: протокол/],
+    ['extension-decided', { approved: false, comment: 'Нет' }, /^В продлении срока отказано: протокол/],
+    ['recommendation-withdrawn', { reason: 'Утратило актуальность' }, /^Рекомендация отозвана: протокол/],
+  ] as const)('renders %s with a subject that names the event', (name, extra, subject) => {
+    const email = renderer.render(name, { ...data, ...extra });
+    expect(email.subject).toMatch(subject);
+    expect(email.text).toContain('Срок: 30.09.2022');
+    for (const value of Object.values(extra)) if (typeof value === 'string' && !value.includes('T')) expect(email.text).toContain(value);
   });
 
   it('refuses to render with data missing a field the template uses', () => {

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Transporter } from 'nodemailer';
-import type { EmailRenderer, EmailTemplates, TemplateName } from '../../notifications/render';
+import type { AssignmentEmailData, EmailRenderer, TemplateName } from '../../notifications/render';
 import type { Repositories } from '../../store/repositories';
 
 export type Audience = 'coordinator' | 'head' | 'curator' | 'observers';
@@ -18,7 +18,7 @@ export interface NotifyAssignmentInput {
   template: TemplateName;
   assignmentId: string;
   to: Audience[];
-  comment?: string;
+  details?: { comment?: string; reason?: string; until?: string; approved?: boolean };
 }
 
 export type DeliveryResult = 'sent' | 'already-sent' | 'no-recipients';
@@ -84,13 +84,16 @@ export function createEmailActivities({
         if (!view) throw new Error(`assignment ${input.assignmentId} is missing from the read model`);
         const [rec, org] = await Promise.all([repos.recommendations.get(view.recommendationId), repos.organizations.get(view.organization)]);
         if (!rec) throw new Error(`recommendation ${view.recommendationId} is missing from the registry`);
-        const data: EmailTemplates['evidence-returned'] = {
+        const data: AssignmentEmailData = {
           organization: org?.name ?? view.organization,
           source: rec.source,
           text: rec.text,
           due: view.due.toISOString(),
           link: `${baseUrl}/assignments/${encodeURIComponent(view._id)}`,
-          comment: input.comment ?? '',
+          comment: input.details?.comment ?? '',
+          reason: input.details?.reason ?? '',
+          until: input.details?.until ?? '',
+          approved: input.details?.approved ?? false,
         };
         const rendered = renderer.render(input.template, data);
         await repos.outbox.record({
