@@ -69,14 +69,16 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
   // Emails go out beside the process, not in its way: a slow SMTP server must not hold up an
   // update's answer or the deadline timer. The run waits for them only before it ends.
   const mail: Promise<unknown>[] = [];
-  const notify = (event: AssignmentEventType, details: Record<string, unknown>) => {
+  // The version is the event's own, taken before any await: by the time the projection returns,
+  // a concurrent update may have moved the state on.
+  const notify = (event: AssignmentEventType, version: number, details: Record<string, unknown>) => {
     const spec = EVENT_EMAILS[event];
     if (!sendsEmail || !spec) return;
     const text = (key: string) => (typeof details[key] === 'string' ? (details[key] as string) : undefined);
     mail.push(
       notifyAssignment({
         // One key per event occurrence: the version is unique to it, so a retry or a replay reuses it.
-        key: `${input.assignmentId}:${event}:v${state.version}`,
+        key: `${input.assignmentId}:${event}:v${version}`,
         template: spec.template,
         assignmentId: input.assignmentId,
         to: spec.to,
@@ -111,7 +113,7 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
     state = result.state;
     const snapshot = state;
     await project(result.event, actor, details);
-    notify(result.event, details);
+    notify(result.event, snapshot.version, details);
     return snapshot;
   };
 
@@ -156,8 +158,9 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
   setHandler(assignmentStateQuery, () => state);
 
   if (!input.state) {
+    const version = state.version;
     await project('issued', input.issuedBy, { due: state.due });
-    notify('issued', {});
+    notify('issued', version, {});
   }
 
   while (!isClosed(state)) {
@@ -166,7 +169,7 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
     if (late) {
       state = late;
       await project('overdue', SYSTEM_ACTOR, { due: state.due });
-      notify('overdue', {});
+      notify('overdue', late.version, {});
       continue;
     }
     if (workflowInfo().continueAsNewSuggested) {
