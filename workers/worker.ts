@@ -61,6 +61,10 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
+    // On shutdown, let running activities finish for a while, then give up rather than hang: an
+    // activity that was cut off is retried by Temporal on another worker, and all are idempotent.
+    shutdownGraceTime: '5 seconds',
+    shutdownForceTime: '20 seconds',
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: require.resolve('../workflows') }),
