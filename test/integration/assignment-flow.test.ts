@@ -198,6 +198,8 @@ describe('a recommendation issued to three organisations', () => {
       return res.body.counts.withdrawn === 2 ? res.body.counts : undefined;
     }, 20_000, 'withdrawal of the open assignments');
     expect(counts).toMatchObject({ total: 3, accepted: 1, withdrawn: 2 });
+    // The recommendation's process ends once it has been through every addressee.
+    await expect(h.api.temporal.workflow.getHandle(`recommendation/${rec.id}`).result()).resolves.toMatchObject({ status: 'withdrawn', withdrawn: 2 });
     const again = await h.request('POST', `/api/recommendations/${rec.id}/withdraw`, { token: tokens.curator, json: { reason: 'Ещё раз' } });
     expect(again.status).toBe(409);
     const reissue = await h.request('POST', `/api/recommendations/${rec.id}/issue`, { token: tokens.curator });

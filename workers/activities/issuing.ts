@@ -2,7 +2,7 @@
  * Issuing activities: start (and withdraw) the assignment workflows of one recommendation, a batch
  * at a time. Starting is idempotent through business workflow ids.
  */
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -92,11 +92,14 @@ export function createIssuingActivities({
         const key = { recommendationId: rec._id, organization, cycle: SINGLE_CYCLE };
         const handle = temporal.workflow.getHandle(assignmentWorkflowId(key));
         try {
-          await handle.executeUpdate(withdrawAssignmentUpdate, {
-            args: [{ actor: input.actor, reason: input.reason }],
-            // One id per assignment and withdrawal: a retried batch is deduplicated by Temporal.
-            updateId: `withdraw:${rec._id}`,
-          });
+          // Abortable: an update waits on a workflow task, and a draining worker polls for none.
+          await temporal.withAbortSignal(Context.current().cancellationSignal, () =>
+            handle.executeUpdate(withdrawAssignmentUpdate, {
+              args: [{ actor: input.actor, reason: input.reason }],
+              // One id per assignment and withdrawal: a retried batch is deduplicated by Temporal.
+              updateId: `withdraw:${rec._id}`,
+            }),
+          );
           withdrawn++;
         } catch (error) {
           // Already accepted (refused by the validator) or already finished: nothing to withdraw.
