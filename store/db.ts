@@ -31,5 +31,3 @@ export async function connectDatabase(uri: string, options: { syncIndexes?: bool
     close: () => connection.close(),
   };
 }
-
-export { isDuplicateKey } from './repositories';

@@ -3,7 +3,7 @@
  * and flushed to disk before any workflow hears of them, so an accepted submission never points
  * at a missing file. In production the directory is a volume shared by every API process.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
@@ -59,5 +59,3 @@ async function fileExists(file: string): Promise<boolean> {
     return false;
   }
 }
-
-export const newFileId = () => randomUUID();
