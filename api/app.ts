@@ -10,6 +10,7 @@ import swaggerUi from 'swagger-ui-express';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
+import { createEmailRenderer } from '../notifications/render';
 import type { Database } from '../store/db';
 import type { FileStore } from '../store/files';
 import { createAssignmentsRouter } from './assignments/router';
@@ -21,8 +22,11 @@ import { errorMiddleware, notFoundRoute } from './errors';
 import { createHealthRouter } from './health';
 import { ApiDocs } from './openapi';
 import { createOrganizationsRouter } from './organizations/router';
+import { createOutboxRouter } from './outbox/router';
+import { createPolicyRouter } from './policy/router';
 import { createRecommendationsRouter } from './recommendations/router';
 import { createRecommendationService } from './recommendations/service';
+import { createTemplatesRouter } from './templates/router';
 import { createUsersRouter } from './users/router';
 
 export interface AppDeps {
@@ -68,6 +72,7 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
   const requireLogin = authenticate({ tokens, repos });
   app.use('/api/organizations', requireLogin, createOrganizationsRouter({ repos, docs }));
   app.use('/api/users', requireLogin, createUsersRouter({ repos, docs }));
+  app.use('/api/settings', requireLogin, createPolicyRouter({ repos, docs }));
   app.use('/api/recommendations', requireLogin, createRecommendationsRouter({ repos, service: recommendations, docs }));
   app.use(
     '/api/assignments',
@@ -81,6 +86,11 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
       docs,
     }),
   );
+  // Previews render as the worker sends: the same renderer settings and the same base for links.
+  const renderer = createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME });
+  const baseUrl = config.BASE_URL ?? `http://127.0.0.1:${config.PORT}`;
+  app.use('/api/templates', requireLogin, createTemplatesRouter({ renderer, baseUrl, docs }));
+  app.use('/api/outbox', requireLogin, createOutboxRouter({ repos, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, docs }));
 
   const openapi = docs.document();
   app.get('/api/openapi.json', (_req, res) => void res.json(openapi));

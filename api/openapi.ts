@@ -32,6 +32,8 @@ interface RouteSpec {
   body?: z.ZodType;
   multipart?: z.ZodType;
   response?: { status?: number; description: string; schema?: z.ZodType; contentType?: string };
+  /** Successful answers besides the main one, such as a 202 for work still under way. */
+  otherResponses?: { status: number; description: string; schema?: z.ZodType }[];
   errors?: number[];
 }
 
@@ -51,6 +53,12 @@ export class ApiDocs {
         ...(ok.schema ? { content: { [ok.contentType ?? 'application/json']: { schema: ok.schema } } } : {}),
       },
     };
+    for (const other of spec.otherResponses ?? []) {
+      responses[other.status] = {
+        description: other.description,
+        ...(other.schema ? { content: { 'application/json': { schema: other.schema } } } : {}),
+      };
+    }
     const errors = new Set([400, ...(spec.roles ? [401, 403] : []), ...(spec.errors ?? [])]);
     for (const status of errors) {
       responses[status] = { description: ERROR_DESCRIPTIONS[status] ?? 'Ошибка', content: { 'application/json': { schema: ErrorBody } } };

@@ -36,6 +36,13 @@ const schema = z.object({
   DEMO_DATA: boolean.default(false),
 
   TIMEZONE: z.string().default('Asia/Tomsk'),
+  /** Local hour at which reminders and escalation measured in days go out. */
+  NOTIFY_HOUR: z.coerce.number().int().min(0).max(23).default(9),
+  /** When the weekly curator digest goes out (cron, in TIMEZONE): Mondays at 09:00 by default. */
+  DIGEST_CRON: z
+    .string()
+    .regex(/^(\S+\s+){4}\S+$/, 'must be a five-field cron expression such as "0 9 * * 1"')
+    .default('0 9 * * 1'),
   /** How emails sign off: the issuing authority's name. */
   AUTHORITY_NAME: z.string().min(2).default('ОГБУ «Региональный центр развития образования»'),
   UPLOAD_MAX_FILE_MB: z.coerce.number().positive().default(20),

@@ -6,4 +6,5 @@ export enum FailureType {
   IllegalTransition = 'IllegalTransition',
   InvalidInput = 'InvalidInput',
   AlreadyClosed = 'AlreadyClosed',
+  NotFound = 'NotFound',
 }

@@ -8,6 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { formatDateRu } from '../domain/deadline';
+import { pluralRu } from '../domain/policy';
 
 export const EMAIL_TEMPLATES_DIR = path.resolve(__dirname, '../templates/email');
 
@@ -33,19 +34,57 @@ export interface AssignmentEmailData {
   until: string;
   /** An extension decision. */
   approved: boolean;
+  /** Whole calendar days from the day the email is made to the deadline's day (reminders). */
+  daysLeft: number;
+  /** Whole calendar days since the deadline's day (escalation). */
+  daysOverdue: number;
+  /** The escalation step's number in the recommendation's ladder. */
+  step: number;
+  /** The assignment's state in Russian, as the addressee's superiors should read it. */
+  status: string;
+}
+
+/** One assignment in a curator's weekly digest. */
+export interface DigestItem {
+  organization: string;
+  source: SourceRef;
+  text: string;
+  due: string;
+  link: string;
+}
+
+/** A curator's weekly digest: what is due this week, what is overdue, what waits for review. */
+export interface DigestEmailData {
+  curator: string;
+  /** First and last day of the week covered, ISO instants. */
+  weekStart: string;
+  weekEnd: string;
+  dueSoon: DigestItem[];
+  overdue: DigestItem[];
+  review: DigestItem[];
+  /** Totals: the lists above show at most the first few of each. */
+  counts: { dueSoon: number; overdue: number; review: number };
+  /** Where the curator's list of assignments is. */
+  link: string;
 }
 
 export const TEMPLATE_NAMES = [
   'assignment-issued',
+  'assignment-reminder',
   'assignment-overdue',
+  'assignment-escalated',
   'evidence-submitted',
   'evidence-accepted',
   'evidence-returned',
   'extension-requested',
   'extension-decided',
   'recommendation-withdrawn',
+  'curator-digest',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+/** Templates about one assignment; the rest (the digest) have data of their own. */
+export type AssignmentTemplateName = Exclude<TemplateName, 'curator-digest'>;
+export type TemplateData<N extends TemplateName> = N extends 'curator-digest' ? DigestEmailData : AssignmentEmailData;
 
 export interface RenderedEmail {
   subject: string;
@@ -55,7 +94,7 @@ export interface RenderedEmail {
 
 export interface EmailRenderer {
   names(): TemplateName[];
-  render(name: TemplateName, data: AssignmentEmailData): RenderedEmail;
+  render<N extends TemplateName>(name: N, data: TemplateData<N>): RenderedEmail;
 }
 
 const KIND_RU: Record<SourceRef['kind'], string> = { protocol: 'протокол', letter: 'письмо' };
@@ -75,6 +114,10 @@ export function createEmailRenderer({
     const [y, m, d] = s.date.split('-');
     return `${KIND_RU[s.kind]} от ${d}.${m}.${y} № ${s.number}`;
   });
+  hbs.registerHelper('plural', (n: number, one: string, few: string, many: string) => `${n} ${pluralRu(n, [one, few, many])}`);
+  hbs.registerHelper('add', (a: number, b: number) => Number(a) + Number(b));
+  hbs.registerHelper('minus', (a: number, b: number) => Number(a) - Number(b));
+  hbs.registerHelper('gt', (a: number, b: number) => Number(a) > Number(b));
   hbs.registerHelper('excerpt', (text: string, max: number) => {
     const flat = String(text ?? '').replace(/\s+/g, ' ').trim();
     return flat.length <= max ? flat : `${flat.slice(0, max - 1).trimEnd()}…`;

@@ -49,6 +49,14 @@ export interface SmtpCatcher {
    * an overloaded or unreachable relay makes senders retry later.
    */
   setRefusing(refusing: boolean): void;
+  /**
+   * While holding, a sender's MAIL FROM gets no answer until holding ends: a transaction frozen
+   * before the message is sent, so a test can kill the sender mid-send. A sender gone by then has
+   * delivered nothing, as with a real relay.
+   */
+  setHolding(holding: boolean): void;
+  /** Transactions waiting in holding mode now. */
+  readonly held: number;
   /** Resolves once the server is closed; safe to call repeatedly. */
   stop(): Promise<void>;
 }
@@ -68,6 +76,8 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
   const waiters = new Set<(message: CaughtMessage) => void>();
   let refusing = options.refuse ?? false;
   let received = 0;
+  let holding = false;
+  const heldCallbacks = new Set<() => void>();
 
   const server = new SMTPServer({
     authOptional: true,
@@ -79,6 +89,14 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
     disableReverseLookup: true,
     // Lets stop() finish promptly even if a pooled client keeps its connection open.
     closeTimeout: 1_000,
+    onMailFrom(_address, _session, callback) {
+      if (!holding) return callback();
+      const release = () => {
+        heldCallbacks.delete(release);
+        callback();
+      };
+      heldCallbacks.add(release);
+    },
     onRcptTo(_address, _session, callback) {
       callback(refusing ? temporaryFailure() : null);
     },
@@ -148,6 +166,13 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
     get refusing() {
       return refusing;
     },
+    get held() {
+      return heldCallbacks.size;
+    },
+    setHolding(value) {
+      holding = value;
+      if (!value) for (const release of [...heldCallbacks]) release();
+    },
     waitFor(predicate, timeoutMs = 10_000) {
       const already = messages.find(predicate);
       if (already) return Promise.resolve(already);
@@ -181,6 +206,7 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
       refusing = value;
     },
     stop() {
+      for (const release of [...heldCallbacks]) release();
       stopping ??= new Promise<void>((resolve) => server.close(() => resolve()));
       return stopping;
     },

@@ -5,6 +5,7 @@
  */
 import { Schema, type Connection } from 'mongoose';
 import type { AssignmentStatus, ActorRef, ExtensionRequest } from '../domain/assignment';
+import type { NotificationPolicy } from '../domain/policy';
 import type { Role } from '../domain/roles';
 
 export const ORGANIZATION_KINDS = ['authority', 'department', 'municipality', 'regional', 'center', 'rvci', 'other'] as const;
@@ -53,6 +54,8 @@ export interface Recommendation {
   text: string;
   assignees: string[];
   deadline: { due: Date; input: string };
+  /** Reminders and escalation for this recommendation; absent on records made before policies. */
+  policy?: NotificationPolicy;
   status: RecommendationStatus;
   createdBy: ActorRef;
   issuedAt?: Date;
@@ -111,11 +114,20 @@ export interface AuditEntry {
   at: Date;
   actor: ActorRef;
   action: string;
-  entity: { kind: 'assignment' | 'recommendation' | 'organization' | 'user' | 'session'; id: string };
+  entity: { kind: 'assignment' | 'recommendation' | 'organization' | 'user' | 'session' | 'settings' | 'calendar' | 'email'; id: string };
   details: Record<string, unknown>;
 }
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+/** A named setting an administrator changes at run time, such as the default notification policy. */
+export interface Setting {
+  _id: string;
+  value: unknown;
+  updatedBy?: ActorRef;
+  createdAt?: Date;
+  updatedAt?: Date;
+}
 
 /** One email: keyed by its idempotency key, so a retry or a replay never sends it twice. */
 export interface OutboxEmail {
@@ -130,6 +142,9 @@ export interface OutboxEmail {
   lastError?: string;
   messageId?: string;
   sentAt?: Date;
+  /** Sent again on an administrator's request after it had been sent; absent before the first. */
+  resends?: number;
+  lastResentAt?: Date;
   context: { assignmentId?: string; recommendationId?: string; event?: string };
   createdAt?: Date;
   updatedAt?: Date;
@@ -195,6 +210,7 @@ const recommendationSchema = new Schema<Recommendation>(
     text: { type: String, required: true },
     assignees: { type: [String], required: true },
     deadline: { due: { type: Date, required: true }, input: String },
+    policy: { type: Schema.Types.Mixed, default: undefined },
     status: { type: String, required: true, default: 'draft' },
     createdBy: actorSchema,
     issuedAt: Date,
@@ -294,12 +310,27 @@ const outboxSchema = new Schema<OutboxEmail>(
     lastError: String,
     messageId: String,
     sentAt: Date,
+    resends: Number,
+    lastResentAt: Date,
     context: { assignmentId: String, recommendationId: String, event: String },
   },
   { timestamps: true, versionKey: false },
 );
-outboxSchema.index({ status: 1, createdAt: -1 });
-outboxSchema.index({ 'context.assignmentId': 1, createdAt: 1 });
+// The delivery log lists newest first (createdAt, then _id, both descending): one index per filter,
+// each ending in that order, so a page is read in order rather than sorted in memory.
+outboxSchema.index({ createdAt: -1, _id: -1 });
+outboxSchema.index({ status: 1, createdAt: -1, _id: -1 });
+outboxSchema.index({ template: 1, createdAt: -1, _id: -1 });
+outboxSchema.index({ 'context.assignmentId': 1, createdAt: -1, _id: -1 });
+
+const settingSchema = new Schema<Setting>(
+  {
+    _id: { type: String, required: true },
+    value: { type: Schema.Types.Mixed, required: true },
+    updatedBy: actorSchema,
+  },
+  { timestamps: true, versionKey: false, minimize: false },
+);
 
 export function registerModels(connection: Connection) {
   return {
@@ -311,6 +342,7 @@ export function registerModels(connection: Connection) {
     evidence: connection.model<Evidence>('Evidence', evidenceSchema, 'evidence'),
     audit: connection.model<AuditEntry>('AuditEntry', auditSchema, 'audit'),
     outbox: connection.model<OutboxEmail>('OutboxEmail', outboxSchema, 'outbox'),
+    settings: connection.model<Setting>('Setting', settingSchema, 'settings'),
   };
 }
 

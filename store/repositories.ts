@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { QueryFilter } from 'mongoose';
-import type { AssignmentState, AssignmentStatus } from '../domain/assignment';
+import type { ActorRef, AssignmentState, AssignmentStatus } from '../domain/assignment';
 import type { Role } from '../domain/roles';
 import { SINGLE_CYCLE, assignmentId } from '../domain/ids';
 import type {
@@ -16,6 +16,7 @@ import type {
   Organization,
   OrganizationKind,
   OutboxEmail,
+  OutboxStatus,
   Recommendation,
   RecommendationStatus,
   SourceDocument,
@@ -53,6 +54,12 @@ async function insertUnique(insert: () => Promise<unknown>): Promise<boolean> {
 export interface Page {
   limit: number;
   offset: number;
+}
+
+export interface OutboxFilter {
+  status?: OutboxStatus;
+  template?: string;
+  assignmentId?: string;
 }
 
 export interface AssignmentFilter {
@@ -120,6 +127,8 @@ export function createRepositories(models: Models) {
   const recommendations = {
     create: async (rec: Recommendation) => (await models.recommendations.create(rec)).toObject() as Recommendation,
     get: (id: string) => models.recommendations.findById(id).lean(),
+    /** Issued recommendations a curator created: what their digest covers. */
+    issuedCreatedBy: (userId: string) => models.recommendations.find({ 'createdBy.id': userId, status: 'issued' }).lean(),
     async list(filter: { status?: RecommendationStatus; assignee?: string; excludeDrafts?: boolean }, page: Page) {
       const query: QueryFilter<Recommendation> = {};
       if (filter.status) query.status = filter.status;
@@ -229,6 +238,31 @@ export function createRepositories(models: Models) {
     },
     forRecommendation: (recommendationId: string) =>
       models.assignments.find({ recommendationId }).sort({ organization: 1, cycle: 1 }).lean(),
+    /**
+     * A curator's week: open assignments of the given recommendations that wait for review, are
+     * overdue, or fall due before `until`. Each list is capped at `limit`; the counts are whole.
+     */
+    async digest(recommendationIds: string[], now: Date, until: Date, limit: number) {
+      const base: QueryFilter<AssignmentView> = { recommendationId: { $in: recommendationIds } };
+      const queries: Record<'review' | 'overdue' | 'dueSoon', QueryFilter<AssignmentView>> = {
+        review: { ...base, status: 'submitted' },
+        overdue: { ...base, overdue: true, status: { $in: ['issued', 'returned'] } },
+        dueSoon: { ...base, overdue: false, status: { $in: ['issued', 'returned'] }, due: { $gte: now, $lte: until } },
+      };
+      const run = async (query: QueryFilter<AssignmentView>, sort: Record<string, 1 | -1>) => {
+        const [items, total] = await Promise.all([
+          models.assignments.find(query).sort(sort).limit(limit).lean(),
+          models.assignments.countDocuments(query),
+        ]);
+        return { items, total };
+      };
+      const [review, overdue, dueSoon] = await Promise.all([
+        run(queries.review, { lastSubmittedAt: 1, _id: 1 }),
+        run(queries.overdue, { due: 1, _id: 1 }),
+        run(queries.dueSoon, { due: 1, _id: 1 }),
+      ]);
+      return { review, overdue, dueSoon };
+    },
     async countsByState(recommendationId: string, organization?: string) {
       const match: QueryFilter<AssignmentView> = { recommendationId };
       if (organization) match.organization = organization;
@@ -295,9 +329,42 @@ export function createRepositories(models: Models) {
     async markFailed(key: string, error: string): Promise<void> {
       await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error.slice(0, 2000) }, $inc: { attempts: 1 } });
     },
+    /** An administrator's resend of an email sent before: counted, and the entry stays sent. */
+    async markResent(key: string, messageId: string): Promise<void> {
+      await models.outbox.updateOne(
+        { _id: key },
+        { $set: { messageId, lastResentAt: new Date() }, $inc: { resends: 1, attempts: 1 }, $unset: { lastError: 1 } },
+      );
+    },
+    /** A failed resend of a sent email: the log shows the error, and the email stays sent (it was, once). */
+    async markResendFailed(key: string, error: string): Promise<void> {
+      await models.outbox.updateOne({ _id: key }, { $set: { lastError: error.slice(0, 2000) }, $inc: { attempts: 1 } });
+    },
+    /** The delivery log, newest first, without the bodies. */
+    async list(filter: OutboxFilter, page: Page) {
+      const query: QueryFilter<OutboxEmail> = {};
+      if (filter.status) query.status = filter.status;
+      if (filter.template) query.template = filter.template;
+      if (filter.assignmentId) query['context.assignmentId'] = filter.assignmentId;
+      const [items, total] = await Promise.all([
+        models.outbox.find(query, { html: 0, text: 0 }).sort({ createdAt: -1, _id: -1 }).skip(page.offset).limit(page.limit).lean(),
+        models.outbox.countDocuments(query),
+      ]);
+      return { items, total };
+    },
   };
 
-  return { organizations, users, sources, recommendations, assignments, evidence, audit, outbox };
+  const settings = {
+    async get<T>(key: string): Promise<T | undefined> {
+      const doc = await models.settings.findById(key).lean();
+      return doc ? (doc.value as T) : undefined;
+    },
+    async put(key: string, value: unknown, by: ActorRef): Promise<void> {
+      await models.settings.updateOne({ _id: key }, { $set: { value, updatedBy: by } }, { upsert: true });
+    },
+  };
+
+  return { organizations, users, sources, recommendations, assignments, evidence, audit, outbox, settings };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;

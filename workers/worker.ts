@@ -7,12 +7,16 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import nodemailer from 'nodemailer';
+import { createCalendar } from '../domain/calendar';
 import { createEmailRenderer } from '../notifications/render';
 import { mongoUri, smtpUrl, temporalAddress } from '../config/services';
 import { connectDatabase } from '../store/db';
+import { createDigestActivities } from './activities/digest';
 import { createEmailActivities } from './activities/email';
 import { createIssuingActivities } from './activities/issuing';
+import { createPlanningActivities } from './activities/planning';
 import { createProjectionActivities } from './activities/projection';
+import { ensureDigestSchedule } from './schedules';
 
 let runtimeInstalled = false;
 
@@ -57,6 +61,9 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
 
   // Connects on the first send, so a worker starts even while SMTP is down.
   const transport = nodemailer.createTransport(smtpUrl(config));
+  const renderer = createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME });
+  const baseUrl = config.BASE_URL ?? `http://127.0.0.1:${config.PORT}`;
+  const email = createEmailActivities({ repos: db.repos, renderer, transport, from: config.MAIL_FROM, baseUrl, timezone: config.TIMEZONE });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -71,15 +78,18 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
     activities: {
       ...createProjectionActivities({ repos: db.repos }),
       ...createIssuingActivities({ temporal, repos: db.repos, taskQueue: config.TEMPORAL_TASK_QUEUE }),
-      ...createEmailActivities({
+      ...email,
+      ...createPlanningActivities({
         repos: db.repos,
-        renderer: createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME }),
-        transport,
-        from: config.MAIL_FROM,
-        baseUrl: config.BASE_URL ?? `http://127.0.0.1:${config.PORT}`,
+        // TODO(calendar): administrator-added years once store/calendar.ts lands.
+        calendar: async () => createCalendar(),
+        timezone: config.TIMEZONE,
+        notifyHour: config.NOTIFY_HOUR,
       }),
+      ...createDigestActivities({ repos: db.repos, renderer, deliver: email.deliver, baseUrl, timezone: config.TIMEZONE }),
     },
   });
+  await ensureDigestSchedule(temporal, config, logger);
   const done = worker.run().finally(async () => {
     transport.close();
     await clientConnection.close();

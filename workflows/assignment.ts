@@ -9,12 +9,15 @@ import {
   continueAsNew,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createProjectionActivities } from '../workers/activities/projection';
 import type { Audience, createEmailActivities } from '../workers/activities/email';
-import type { TemplateName } from '../notifications/render';
+import type { createPlanningActivities } from '../workers/activities/planning';
+import type { PlannedStep } from '../domain/policy';
+import type { AssignmentTemplateName } from '../notifications/render';
 import {
   type ActorRef,
   type AssignmentCommand,
@@ -30,6 +33,7 @@ import {
 import { FailureType } from '../domain/errors';
 import {
   type AssignmentWorkflowInput,
+  type ChaseState,
   assignmentStateQuery,
   decideExtensionUpdate,
   requestExtensionUpdate,
@@ -45,12 +49,25 @@ const { projectAssignment } = proxyActivities<ReturnType<typeof createProjection
 
 const { notifyAssignment } = proxyActivities<ReturnType<typeof createEmailActivities>>({
   startToCloseTimeout: '1 minute',
+  // The activity heartbeats while it sends: a worker killed mid-send is noticed in seconds.
+  heartbeatTimeout: '5 seconds',
   // An SMTP outage delays mail and must not lose it: keep retrying, ever more slowly.
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
+// Planning reads the policy and the calendar: quick reads, so a local activity (a marker in history).
+const { planNotifications } = proxyLocalActivities<ReturnType<typeof createPlanningActivities>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+const STEP_TEMPLATES: Record<PlannedStep['kind'], AssignmentTemplateName> = {
+  reminder: 'assignment-reminder',
+  escalation: 'assignment-escalated',
+};
+
 /** Which email each event sends, and to whom (resolved from stored contacts by the activity). */
-const EVENT_EMAILS: Partial<Record<AssignmentEventType, { template: TemplateName; to: Audience[] }>> = {
+const EVENT_EMAILS: Partial<Record<AssignmentEventType, { template: AssignmentTemplateName; to: Audience[] }>> = {
   issued: { template: 'assignment-issued', to: ['coordinator'] },
   overdue: { template: 'assignment-overdue', to: ['coordinator'] },
   submitted: { template: 'evidence-submitted', to: ['curator'] },
@@ -66,6 +83,10 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
   let state = input.state ?? initialState(input.due);
   // Runs that started before event emails existed keep replaying exactly as they ran.
   const sendsEmail = patched('event-emails-v1');
+  // Reminders and the escalation ladder: runs that began before them go on without.
+  const chases = sendsEmail && patched('notification-policy-v1');
+  const issuedAt = input.chase?.issuedAt ?? new Date().toISOString();
+  let chase: ChaseState | undefined = input.chase;
   // Emails go out beside the process, not in its way: a slow SMTP server must not hold up an
   // update's answer or the deadline timer. The run waits for them only before it ends.
   const mail: Promise<unknown>[] = [];
@@ -85,6 +106,60 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
         details: { comment: text('comment'), reason: text('reason'), until: text('until'), approved: event === 'extension-approved' },
       }),
     );
+  };
+
+  // The ball is with the addressee: only then are reminders and escalation about anything.
+  const addresseeOwes = () => state.status === 'issued' || state.status === 'returned';
+
+  /**
+   * Handles the steps whose time has come; true when it changed anything, so the loop looks again.
+   * Each step is handled once per deadline: sent, or dropped when it no longer applies.
+   */
+  const chaseDueSteps = async (): Promise<boolean> => {
+    if (!chases) return false;
+    if (!chase || chase.due !== state.due) {
+      const due = state.due;
+      const steps = await planNotifications({ recommendationId: input.recommendationId, due, issuedAt, plannedAt: new Date().toISOString() });
+      chase = { due, issuedAt, steps, done: [] };
+      return true;
+    }
+    const current = chase;
+    const now = Date.now();
+    const ready = current.steps.filter((step) => !current.done.includes(step.id) && Date.parse(step.at) <= now);
+    const reminders = ready.filter((step) => step.kind === 'reminder');
+    // Evidence on review when an escalation comes due: the curator has the ball, so it waits and goes
+    // out if the evidence comes back while still late.
+    const escalations = state.overdue && addresseeOwes() ? ready.filter((step) => step.kind === 'escalation') : [];
+    if (reminders.length === 0 && escalations.length === 0) return false;
+    // Several reminders due at once (a worker was down): one email, the nearest to the deadline.
+    const reminder = reminders.at(-1);
+    const send = [...(reminder && addresseeOwes() && now < Date.parse(state.due) ? [reminder] : []), ...escalations];
+    current.done = [...current.done, ...reminders.map((step) => step.id), ...escalations.map((step) => step.id)];
+    for (const step of send) {
+      mail.push(
+        notifyAssignment({
+          key: `${input.assignmentId}:${step.id}:due-${current.due}`,
+          template: STEP_TEMPLATES[step.kind],
+          assignmentId: input.assignmentId,
+          to: step.to,
+          details: { step: step.index },
+          state: { status: state.status, overdue: state.overdue, due: state.due },
+        }),
+      );
+    }
+    return true;
+  };
+
+  /** The next instant something is due: a step not yet handled, or the deadline itself. */
+  const nextWake = (): number | undefined => {
+    const now = Date.now();
+    const times = (chase?.steps ?? [])
+      .filter((step) => !chase!.done.includes(step.id))
+      .map((step) => Date.parse(step.at))
+      .filter((at) => at > now);
+    if (!state.overdue) times.push(Date.parse(state.due));
+    const future = times.filter((at) => at > now);
+    return future.length > 0 ? Math.min(...future) : undefined;
   };
 
   const project = (event: AssignmentEventType, actor: ActorRef, details: Record<string, unknown>) =>
@@ -172,12 +247,20 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
       notify('overdue', late.version, {});
       continue;
     }
+    if (await chaseDueSteps()) continue;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await Promise.all(mail);
-      return await continueAsNew<typeof assignmentWorkflow>({ ...input, state });
+      return await continueAsNew<typeof assignmentWorkflow>({ ...input, state, chase });
     }
     const seen = state.version;
+    if (chases) {
+      const wake = nextWake();
+      if (wake !== undefined) await condition(() => state.version !== seen, wake - Date.now());
+      else await condition(() => state.version !== seen);
+      continue;
+    }
+    // Before notification-policy-v1: the deadline was the only timer.
     const msLeft = Date.parse(state.due) - Date.now();
     if (!state.overdue && msLeft > 0) await condition(() => state.version !== seen, msLeft);
     else await condition(() => state.version !== seen);

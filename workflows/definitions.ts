@@ -4,6 +4,7 @@
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { ActorRef, AssignmentState } from '../domain/assignment';
+import type { PlannedStep } from '../domain/policy';
 
 export interface AssignmentWorkflowInput {
   assignmentId: string;
@@ -15,6 +16,17 @@ export interface AssignmentWorkflowInput {
   issuedBy: ActorRef;
   /** Carried over by continue-as-new; absent on the first run. */
   state?: AssignmentState;
+  /** Reminders and escalation for the current deadline; carried over by continue-as-new. */
+  chase?: ChaseState;
+}
+
+export interface ChaseState {
+  /** The deadline the steps were planned for; a new deadline gets a new plan. */
+  due: string;
+  issuedAt: string;
+  steps: PlannedStep[];
+  /** Ids of steps handled: sent, or dropped because they no longer applied. */
+  done: string[];
 }
 
 export interface SubmitEvidenceInput {

@@ -8,6 +8,7 @@ import type { Repositories } from '../../store/repositories';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
+import { PolicySchema } from '../policy/schema';
 import { pagination, validate } from '../validate';
 import type { RecommendationService } from './service';
 
@@ -26,6 +27,8 @@ export const RecommendationBody = z.strictObject({
   deadline: z.strictObject({
     due: z.string().refine(isDeadlineInput, 'срок: ГГГГ-ММ-ДД или дата-время ISO 8601 со смещением'),
   }),
+  /** Reminders and escalation; the administrator's default when absent. */
+  policy: PolicySchema.optional(),
 });
 const IdParams = z.object({ id: z.string().regex(RECOMMENDATION_ID_PATTERN, 'неверный идентификатор') });
 const WithdrawBody = z.strictObject({ reason: z.string().trim().min(3, 'укажите причину отзыва').max(2000) });
@@ -48,6 +51,7 @@ export const RecommendationOut = z
     text: z.string(),
     assignees: z.array(z.string()),
     deadline: z.object({ due: z.string(), input: z.string() }),
+    policy: PolicySchema.nullable(),
     createdAt: z.string(),
     issuedAt: z.string().nullable(),
     withdrawal: z.object({ reason: z.string(), at: z.string() }).nullable(),
@@ -64,6 +68,8 @@ function toOut(rec: Recommendation, actor: Actor) {
     // An executor learns only that its own organisation is addressed.
     assignees: actor.role === 'executor' ? rec.assignees.filter((code) => code === actor.organization) : rec.assignees,
     deadline: { due: rec.deadline.due.toISOString(), input: rec.deadline.input },
+    // How the addressee will be chased is staff business; an executor sees only the deadline.
+    policy: actor.role === 'executor' ? null : (rec.policy ?? null),
     createdAt: (rec.createdAt ?? new Date(0)).toISOString(),
     issuedAt: rec.issuedAt?.toISOString() ?? null,
     withdrawal: rec.withdrawal && rec.withdrawnAt ? { reason: rec.withdrawal.reason, at: rec.withdrawnAt.toISOString() } : null,

@@ -8,6 +8,8 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ActorRef } from '../../domain/assignment';
 import { parseDue } from '../../domain/deadline';
 import { recommendationWorkflowId } from '../../domain/ids';
+import type { NotificationPolicy } from '../../domain/policy';
+import { loadDefaultPolicy } from '../../store/policy';
 import type { Recommendation, SourceKind } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
 import { recommendationWorkflow } from '../../workflows';
@@ -21,6 +23,7 @@ export interface NewRecommendation {
   text: string;
   assignees: string[];
   deadline: { due: string };
+  policy?: NotificationPolicy;
 }
 
 export interface RecommendationServiceDeps {
@@ -55,6 +58,7 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
         text: input.text,
         assignees,
         deadline: { due, input: input.deadline.due },
+        policy: input.policy ?? (await loadDefaultPolicy(repos)),
         status: 'draft',
         createdBy: actor,
       });

@@ -44,6 +44,8 @@ interface Fixtures {
   draft: string;
   /** Issued to org-b and org-c only: org-a's executor must not see it. */
   elsewhere: string;
+  /** The outbox key of the open assignment's issued email, once sent: the target of the outbox calls. */
+  email: string;
   /** One fixture per allowed call that changes state. */
   fresh: {
     submit: string;
@@ -142,12 +144,17 @@ beforeAll(async () => {
   });
   expect(baseSubmit.status).toBe(200);
   const detail = await h.request('GET', `/api/assignments/${baseIssued.assignmentId}`, { token: tokens.curator });
+  const email = await eventually(async () => {
+    const entry = await h.api.db.models.outbox.findOne({ 'context.assignmentId': open, template: 'assignment-issued', status: 'sent' }).lean();
+    return entry?._id;
+  }, 20_000, `the issued email of ${open}`);
   fx = {
     base: { ...baseIssued, fileUrl: detail.body.evidence[0].files[0].url },
     open,
     pending,
     draft: draftId,
     elsewhere,
+    email,
     fresh: {
       submit,
       extension,
@@ -354,6 +361,36 @@ const ROUTES: Route[] = [
     check: (res) => expect(res.raw.equals(FILE_CONTENT)).toBe(true),
   },
   {
+    name: 'GET /api/templates',
+    expect: adminOnly,
+    call: () => ({ method: 'GET', url: '/api/templates' }),
+    check: (res) => expect(res.body.items.map((t: { name: string }) => t.name)).toContain('assignment-issued'),
+  },
+  {
+    name: 'GET /api/templates/:name/preview',
+    expect: adminOnly,
+    call: () => ({ method: 'GET', url: '/api/templates/assignment-issued/preview' }),
+    check: (res) => expect(res.body).toMatchObject({ name: 'assignment-issued', subject: expect.stringMatching(/^Новое поручение/) }),
+  },
+  {
+    name: 'GET /api/outbox',
+    expect: adminOnly,
+    call: () => ({ method: 'GET', url: '/api/outbox?limit=500' }),
+    check: (res) => expect(res.body.items.map((e: { key: string }) => e.key)).toContain(fx.email),
+  },
+  {
+    name: 'GET /api/outbox/:key',
+    expect: adminOnly,
+    call: () => ({ method: 'GET', url: `/api/outbox/${encodeURIComponent(fx.email)}` }),
+    check: (res) => expect(res.body).toMatchObject({ key: fx.email, html: expect.stringMatching(/^<!doctype html>/) }),
+  },
+  {
+    name: 'POST /api/outbox/:key/resend',
+    expect: adminOnly,
+    call: () => ({ method: 'POST', url: `/api/outbox/${encodeURIComponent(fx.email)}/resend` }),
+    check: (res) => expect(res.body).toMatchObject({ key: fx.email, status: 'sent', resends: 1 }),
+  },
+  {
     name: 'GET /api/openapi.json',
     expect: everyone(200),
     call: () => ({ method: 'GET', url: '/api/openapi.json' }),
@@ -485,5 +522,9 @@ describe('calls refused at the gate', () => {
 
     const users = await h.request('GET', '/api/users', { token: tokens.admin });
     expect(users.body.items.map((u: { email: string }) => u.email).filter((e: string) => e.startsWith('acc-'))).toEqual(['acc-admin@kontrol.test']);
+
+    // The email went out again for the admin's request only.
+    expect(await h.api.db.repos.outbox.get(fx.email)).toMatchObject({ status: 'sent', resends: 1 });
+    expect((await h.api.db.repos.audit.forEntity('email', fx.email)).map((e) => e.actor.email)).toEqual([EMAIL.admin]);
   });
 });

@@ -2,44 +2,18 @@
  * Durability: the worker process is killed with SIGKILL while assignments are being started and
  * while submissions are mid-transition; a new worker takes over and nothing is lost or doubled.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { eventually, startHarness, type Harness } from '../support/harness';
+import { kill, spawnWorker as spawnWorker_, waitForPoller as waitForPoller_ } from '../support/worker-process';
 
-const ROOT = path.resolve(__dirname, '../..');
 const trace = (m: string) => process.env.DEBUG_DURABILITY && process.stderr.write(`[durability ${new Date().toISOString()}] ${m}\n`);
 let h: Harness;
 let tokens: Awaited<ReturnType<Harness['seedUsers']>>;
 const children: ChildProcess[] = [];
 
-/** A real worker process, started the way production starts it. */
-function spawnWorker(): ChildProcess {
-  // `node --import tsx`, not the tsx CLI: the CLI runs the script in a second process that a
-  // SIGKILL of the first would leave running, and this test must really kill the worker.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'workers/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...h.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  children.push(child);
-  return child;
-}
-
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
-async function waitForPoller() {
-  await eventually(async () => {
-    const res = await h.request('GET', '/readyz');
-    return res.status === 200 ? true : undefined;
-  }, 60_000, 'a worker polling the task queue');
-}
+const spawnWorker = () => spawnWorker_(h, children);
+const waitForPoller = () => waitForPoller_(h);
 
 const ORGS = Array.from({ length: 40 }, (_, i) => `org-d${String(i).padStart(2, '0')}`);
 

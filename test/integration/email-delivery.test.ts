@@ -21,6 +21,7 @@ beforeAll(async () => {
   email = createEmailActivities({
     repos: h.api.db.repos,
     renderer: createEmailRenderer({ timezone: 'Asia/Tomsk', authority: 'ОГБУ «РЦРО»' }),
+    timezone: 'Asia/Tomsk',
     // No retries inside nodemailer: retrying is Temporal's job, and the test must see the failure.
     transport: nodemailer.createTransport({ url: smtp.url, pool: false } as never),
     from: 'Kontrol <kontrol@kontrol.test>',

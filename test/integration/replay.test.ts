@@ -1,6 +1,6 @@
 /**
  * Determinism guard: the current workflow code must replay the histories that earlier versions
- * wrote. Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON
+ * wrote (file names say the generation: `.before-emails`, `.event-emails`, and the current one). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON
  * converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
  * ones from real runs: do it when a workflow changes under patched(), and commit them beside the old.
  */
@@ -24,10 +24,10 @@ afterAll(() => h?.stop());
 
 const replayOptions = () => ({ workflowBundle: { codePath: readStackInfo().workflowBundlePath } });
 
-async function issue(assignees: string[], due: string) {
+async function issue(assignees: string[], due: string, policy?: unknown) {
   const created = await h.request('POST', '/api/recommendations', {
     token: tokens.curator,
-    json: { source: { kind: 'letter', number: '1', date: '2024-01-10' }, text: 'Рекомендация для истории', assignees, deadline: { due } },
+    json: { source: { kind: 'letter', number: '1', date: '2024-01-10' }, text: 'Рекомендация для истории', assignees, deadline: { due }, policy },
   });
   const issued = await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: tokens.curator });
   for (const a of issued.body.assignments) {
@@ -61,7 +61,18 @@ async function recordScenarios(): Promise<Array<{ name: string; workflowId: stri
   await h.request('POST', `/api/assignments/${b.id}/extension-requests/decision`, { token: tokens.curator, json: { approve: false, comment: 'Нет' } });
   expect((await h.request('POST', `/api/recommendations/${rec.id}/withdraw`, { token: tokens.curator, json: { reason: 'Отменено' } })).status).toBe(200);
 
+  // c: a seconds-scale policy: reminder, overdue, the first escalation step, then accepted late.
+  const policy = { remindBefore: ['PT3S'], escalateAfter: [{ after: 'PT1S', to: 'head' }, { after: 'P30D', to: 'observers' }] };
+  const laddered = await issue(['org-a'], new Date(Date.now() + 5000).toISOString(), policy);
+  const c = laddered.assignments[0];
+  await eventually(async () => ((await h.api.db.models.outbox.countDocuments({ 'context.assignmentId': c.id, template: 'assignment-escalated' })) > 0 ? true : undefined), 30_000, 'the escalation');
+  const form = new FormData();
+  form.append('comment', 'Поздний отчёт');
+  expect((await h.request('POST', `/api/assignments/${c.id}/submissions`, { token: tokens.executor, form })).status).toBe(200);
+  expect((await h.request('POST', `/api/assignments/${c.id}/review`, { token: tokens.curator, json: { decision: 'accept' } })).status).toBe(200);
+
   const ids = [
+    { name: 'assignment-reminded-escalated-accepted', workflowId: assignmentWorkflowId({ recommendationId: laddered.id, organization: 'org-a', cycle: 1 }) },
     { name: 'assignment-accepted-after-return-and-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-a', cycle: 1 }) },
     { name: 'assignment-withdrawn-after-rejected-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-b', cycle: 1 }) },
     { name: 'recommendation-issued-and-withdrawn', workflowId: recommendationWorkflowId(rec.id) },
@@ -82,8 +93,11 @@ describe('workflow histories', () => {
     }
 
     const stored = (await readdir(FIXTURES)).filter((f) => f.endsWith('.binpb'));
-    // Both generations: before event emails (no patch marker) and after.
-    expect(stored.length).toBeGreaterThanOrEqual(6);
+    // Every generation: before event emails (no patch marker), with event emails only
+    // (`event-emails-v1`), and with reminders and escalation (`notification-policy-v1`).
+    expect(stored.filter((f) => f.endsWith('.before-emails.binpb'))).toHaveLength(3);
+    expect(stored.filter((f) => f.endsWith('.event-emails.binpb'))).toHaveLength(3);
+    expect(stored.filter((f) => !/\.(before-emails|event-emails)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
     for (const file of stored) {
       const history = temporal.api.history.v1.History.decode(await readFile(path.join(FIXTURES, file)));
       await expect(Worker.runReplayHistory(replayOptions(), history, file)).resolves.toBeUndefined();

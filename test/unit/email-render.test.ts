@@ -11,6 +11,10 @@ const data = {
   reason: '',
   until: '',
   approved: false,
+  daysLeft: 0,
+  daysOverdue: 0,
+  step: 0,
+  status: 'выдано',
 };
 
 describe('email rendering', () => {
@@ -59,11 +63,35 @@ describe('email rendering', () => {
     ['extension-decided', { approved: true }, /^Срок продлён до 30\.09\.2022: протокол/],
     ['extension-decided', { approved: false, comment: 'Нет' }, /^В продлении срока отказано: протокол/],
     ['recommendation-withdrawn', { reason: 'Утратило актуальность' }, /^Рекомендация отозвана: протокол/],
+    ['assignment-reminder', { daysLeft: 3 }, /^Напоминание: срок 30\.09\.2022 — протокол от 31\.05\.2022 № 5$/],
+    ['assignment-escalated', { step: 2, daysOverdue: 11, status: 'выдано, просрочено' }, /^Эскалация: просрочено поручение — Асиновский район, срок 30\.09\.2022, протокол/],
   ] as const)('renders %s with a subject that names the event', (name, extra, subject) => {
     const email = renderer.render(name, { ...data, ...extra });
     expect(email.subject).toMatch(subject);
     expect(email.text).toContain('Срок: 30.09.2022');
     for (const value of Object.values(extra)) if (typeof value === 'string' && !value.includes('T')) expect(email.text).toContain(value);
+  });
+
+  it.each([
+    [1, 'срока — 1 день:'],
+    [3, 'срока — 3 дня:'],
+    [14, 'срока — 14 дней:'],
+    [21, 'срока — 21 день:'],
+  ])('words a reminder with %i days left in proper Russian', (daysLeft, words) => {
+    const { text } = renderer.render('assignment-reminder', { ...data, daysLeft });
+    expect(text).toContain(words);
+  });
+
+  it('says "today" in a reminder on the deadline day', () => {
+    expect(renderer.render('assignment-reminder', { ...data, daysLeft: 0 }).text).toContain('истекает сегодня');
+  });
+
+  it('tells the escalation step, the days late and the state', () => {
+    const { text, html } = renderer.render('assignment-escalated', { ...data, step: 2, daysOverdue: 11, status: 'выдано, просрочено' });
+    expect(text).toContain('прошло 11 дней');
+    expect(text).toContain('Состояние: выдано, просрочено');
+    expect(text).toContain('2-й шаг');
+    expect(html).toContain('<strong>Асиновский район</strong>');
   });
 
   it('refuses to render with data missing a field the template uses', () => {

@@ -6,22 +6,68 @@
  * contacts, never from workflow input.
  */
 import { createHash } from 'node:crypto';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { DateTime } from 'luxon';
 import type { Transporter } from 'nodemailer';
-import type { AssignmentEmailData, EmailRenderer, TemplateName } from '../../notifications/render';
+import type { AssignmentEmailData, AssignmentTemplateName, EmailRenderer } from '../../notifications/render';
+import type { OutboxEmail } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
+import { FailureType } from '../../domain/errors';
+import { statusRu, type AssignmentState } from '../../domain/assignment';
+import type { Audience } from '../../domain/policy';
 
-export type Audience = 'coordinator' | 'head' | 'curator' | 'observers';
+export type { Audience } from '../../domain/policy';
 
 export interface NotifyAssignmentInput {
   /** Idempotency key: assignment, event and step, e.g. `a1.tomsk.1:returned:v4`. */
   key: string;
-  template: TemplateName;
+  template: AssignmentTemplateName;
   assignmentId: string;
   to: Audience[];
-  details?: { comment?: string; reason?: string; until?: string; approved?: boolean };
+  details?: { comment?: string; reason?: string; until?: string; approved?: boolean; step?: number };
+  /**
+   * The assignment as the workflow saw it when it decided to send: the read model may still be a
+   * step behind (a projection in flight), and a reminder or an escalation must describe the state
+   * that caused it.
+   */
+  state?: Pick<AssignmentState, 'status' | 'overdue' | 'due'>;
 }
 
-export type DeliveryResult = 'sent' | 'already-sent' | 'no-recipients';
+export type DeliveryResult = 'sent' | 'already-sent' | 'no-recipients' | 'unsafe-headers';
+
+export interface ResendEmailInput {
+  key: string;
+  /** The email was sent when the administrator asked: send it once more, rather than deliver it. */
+  again: boolean;
+}
+export type ResendResult = DeliveryResult | 'resent';
+
+/** A line break in a header value would let stored text add headers of its own (a Bcc, say). */
+const HEADER_BREAK = /[\r\n]/;
+
+const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Heartbeats while `work` runs inside an activity, so a worker killed mid-send is noticed within
+ * the heartbeat timeout and the email retried elsewhere, instead of after the whole send timeout.
+ * Outside an activity (direct calls in tests) it just runs `work`.
+ */
+async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
+  let context: Context | undefined;
+  try {
+    context = Context.current();
+  } catch {
+    return work();
+  }
+  context.heartbeat();
+  const timer = setInterval(() => context.heartbeat(), 1_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
 
 export function createEmailActivities({
   repos,
@@ -29,13 +75,21 @@ export function createEmailActivities({
   transport,
   from,
   baseUrl,
+  timezone,
 }: {
   repos: Repositories;
   renderer: EmailRenderer;
   transport: Transporter;
   from: string;
   baseUrl: string;
+  timezone: string;
 }) {
+  /** Whole calendar days from today to the day of `instant` in the authority's zone (negative when past). */
+  const daysUntil = (instant: Date) => {
+    const day = (d: Date) => DateTime.fromJSDate(d, { zone: timezone }).startOf('day');
+    return Math.round(day(instant).diff(day(new Date()), 'days').days);
+  };
+
   async function recipients(audience: Audience[], organization: string, curatorEmail?: string): Promise<string[]> {
     const org = await repos.organizations.get(organization);
     const out = new Set<string>();
@@ -48,64 +102,114 @@ export function createEmailActivities({
     return [...out].sort();
   }
 
+  /**
+   * Why a recorded email must not go out at all: no retry would change it. Subjects are folded when
+   * rendered and addresses checked when entered; this is the last gate before the headers are written.
+   */
+  function refusal(entry: OutboxEmail): { result: 'no-recipients' | 'unsafe-headers'; error: string } | undefined {
+    if (!entry.to?.length) return { result: 'no-recipients', error: 'no recipients in the stored contacts' };
+    if (HEADER_BREAK.test(entry.subject) || entry.to.some((address) => HEADER_BREAK.test(address)))
+      return { result: 'unsafe-headers', error: 'refused: a line break (CR/LF) in the subject or a recipient address would inject mail headers' };
+    return undefined;
+  }
+
+  /** Sends the email as recorded; returns the Message-ID. */
+  async function send(entry: OutboxEmail): Promise<string> {
+    const info = await transport.sendMail({
+      from,
+      to: entry.to,
+      subject: entry.subject,
+      html: entry.html,
+      text: entry.text,
+      // Stable per key, so a receiving server or a person can tell a rare resend is the same mail.
+      messageId: `<${createHash('sha256').update(entry._id).digest('hex').slice(0, 32)}@kontrol>`,
+    });
+    return info.messageId;
+  }
+
   /** Sends a recorded email unless it was sent already. */
   async function deliver(key: string): Promise<DeliveryResult> {
     const entry = await repos.outbox.get(key);
     if (!entry) throw new Error(`no outbox entry ${key}`);
     if (entry.status === 'sent') return 'already-sent';
-    if (!entry.to?.length) {
-      await repos.outbox.markFailed(key, 'no recipients in the stored contacts');
-      return 'no-recipients';
+    const refused = refusal(entry);
+    if (refused) {
+      await repos.outbox.markFailed(key, refused.error);
+      return refused.result;
     }
     try {
-      const info = await transport.sendMail({
-        from,
-        to: entry.to,
-        subject: entry.subject,
-        html: entry.html,
-        text: entry.text,
-        // Stable per key, so a receiving server or a person can tell a rare resend is the same mail.
-        messageId: `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@kontrol>`,
-      });
-      await repos.outbox.markSent(key, info.messageId);
+      await repos.outbox.markSent(key, await send(entry));
       return 'sent';
     } catch (error) {
-      await repos.outbox.markFailed(key, error instanceof Error ? error.message : String(error));
+      await repos.outbox.markFailed(key, errorText(error));
+      throw error;
+    }
+  }
+
+  /**
+   * An administrator's resend. An email that was sent when they asked goes out once more and is
+   * counted; any other is delivered as usual, so a retry that finds it delivered meanwhile (by this
+   * or by the event's own activity) sends no second copy. Failures are recorded and thrown for
+   * Temporal to retry, like any delivery.
+   */
+  async function resendEmail({ key, again }: ResendEmailInput): Promise<ResendResult> {
+    const entry = await repos.outbox.get(key);
+    if (!entry) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `Письма ${key} нет в журнале`, nonRetryable: true });
+    if (!again || entry.status !== 'sent') return deliver(key);
+    const refused = refusal(entry);
+    if (refused) {
+      await repos.outbox.markResendFailed(key, refused.error);
+      return refused.result;
+    }
+    try {
+      await repos.outbox.markResent(key, await send(entry));
+      return 'resent';
+    } catch (error) {
+      await repos.outbox.markResendFailed(key, errorText(error));
       throw error;
     }
   }
 
   return {
-    async notifyAssignment(input: NotifyAssignmentInput): Promise<DeliveryResult> {
-      const existing = await repos.outbox.get(input.key);
-      if (existing?.status === 'sent') return 'already-sent';
-      if (!existing) {
-        const view = await repos.assignments.get(input.assignmentId);
-        if (!view) throw new Error(`assignment ${input.assignmentId} is missing from the read model`);
-        const [rec, org] = await Promise.all([repos.recommendations.get(view.recommendationId), repos.organizations.get(view.organization)]);
-        if (!rec) throw new Error(`recommendation ${view.recommendationId} is missing from the registry`);
-        const data: AssignmentEmailData = {
-          organization: org?.name ?? view.organization,
-          source: rec.source,
-          text: rec.text,
-          due: view.due.toISOString(),
-          link: `${baseUrl}/assignments/${encodeURIComponent(view._id)}`,
-          comment: input.details?.comment ?? '',
-          reason: input.details?.reason ?? '',
-          until: input.details?.until ?? '',
-          approved: input.details?.approved ?? false,
-        };
-        const rendered = renderer.render(input.template, data);
-        await repos.outbox.record({
-          _id: input.key,
-          template: input.template,
-          to: await recipients(input.to, view.organization, rec.createdBy?.email),
-          ...rendered,
-          context: { assignmentId: view._id, recommendationId: rec._id, event: input.template },
-        });
-      }
-      return deliver(input.key);
-    },
+    notifyAssignment: (input: NotifyAssignmentInput) => withHeartbeat(() => notifyAssignment(input)),
     deliver,
+    resendEmail: (input: ResendEmailInput) => withHeartbeat(() => resendEmail(input)),
   };
+
+  async function notifyAssignment(input: NotifyAssignmentInput): Promise<DeliveryResult> {
+    const existing = await repos.outbox.get(input.key);
+    if (existing?.status === 'sent') return 'already-sent';
+    if (!existing) {
+      const view = await repos.assignments.get(input.assignmentId);
+      if (!view) throw new Error(`assignment ${input.assignmentId} is missing from the read model`);
+      const [rec, org] = await Promise.all([repos.recommendations.get(view.recommendationId), repos.organizations.get(view.organization)]);
+      if (!rec) throw new Error(`recommendation ${view.recommendationId} is missing from the registry`);
+      const seen = input.state ?? { status: view.status, overdue: view.overdue, due: view.due.toISOString() };
+      const due = new Date(seen.due);
+      const data: AssignmentEmailData = {
+        organization: org?.name ?? view.organization,
+        source: rec.source,
+        text: rec.text,
+        due: due.toISOString(),
+        link: `${baseUrl}/assignments/${encodeURIComponent(view._id)}`,
+        comment: input.details?.comment ?? '',
+        reason: input.details?.reason ?? '',
+        until: input.details?.until ?? '',
+        approved: input.details?.approved ?? false,
+        daysLeft: Math.max(0, daysUntil(due)),
+        daysOverdue: Math.max(0, -daysUntil(due)),
+        step: input.details?.step ?? 0,
+        status: seen.overdue && seen.status !== 'submitted' ? `${statusRu(seen.status)}, просрочено` : statusRu(seen.status),
+      };
+      const rendered = renderer.render(input.template, data);
+      await repos.outbox.record({
+        _id: input.key,
+        template: input.template,
+        to: await recipients(input.to, view.organization, rec.createdBy?.email),
+        ...rendered,
+        context: { assignmentId: view._id, recommendationId: rec._id, event: input.template },
+      });
+    }
+    return deliver(input.key);
+  }
 }

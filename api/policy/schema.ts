@@ -1,0 +1,31 @@
+/**
+ * The notification policy as the API takes it: offsets are ISO-8601 durations ("P3D", "PT30S") or
+ * `{workingDays: n}`; recipients one audience or several.
+ */
+import { z } from 'zod';
+import { AUDIENCES, MAX_STEPS, offsetProblem, type Offset } from '../../domain/policy';
+
+export const OffsetSchema = z
+  .union([z.string().trim().min(2).max(40), z.strictObject({ workingDays: z.number() })])
+  .superRefine((offset, ctx) => {
+    const problem = offsetProblem(offset as Offset);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({ description: 'ISO-8601 duration (P14D, PT30S) or {"workingDays": n}' });
+
+const AudienceSchema = z.enum(AUDIENCES);
+
+export const PolicySchema = z
+  .strictObject({
+    remindBefore: z.array(OffsetSchema).max(MAX_STEPS, `не больше ${MAX_STEPS} напоминаний`).default([]),
+    escalateAfter: z
+      .array(
+        z.strictObject({
+          after: OffsetSchema,
+          to: z.union([AudienceSchema, z.array(AudienceSchema).min(1, 'укажите получателей').max(AUDIENCES.length)]),
+        }),
+      )
+      .max(MAX_STEPS, `не больше ${MAX_STEPS} шагов эскалации`)
+      .default([]),
+  })
+  .meta({ id: 'NotificationPolicy' });

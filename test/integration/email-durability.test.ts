@@ -1,0 +1,110 @@
+/**
+ * Email delivery through failures, end to end: a worker process SIGKILLed in the middle of an SMTP
+ * transaction, and an SMTP server that refuses for a while. Neither loses an email nor sends it twice.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { simpleParser } from 'mailparser';
+import { assignmentWorkflowId } from '../../domain/ids';
+import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
+import { eventually, startHarness, type Harness } from '../support/harness';
+import { kill, spawnWorker, waitForPoller } from '../support/worker-process';
+
+let h: Harness;
+let smtp: SmtpCatcher;
+let tokens: Awaited<ReturnType<Harness['seedUsers']>>;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  smtp = await startSmtpCatcher();
+  h = await startHarness('email-durability', { worker: false, env: { SMTP_URL: smtp.url } });
+  tokens = await h.seedUsers();
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(children.map(kill));
+  await h?.stop();
+  await smtp?.stop();
+});
+
+async function issue(marker: string) {
+  const created = await h.request('POST', '/api/recommendations', {
+    token: tokens.curator,
+    json: {
+      source: { kind: 'protocol', number: '5', date: '2022-05-31' },
+      text: `Провести анализ вовлечённости (${marker})`,
+      assignees: ['org-a'],
+      deadline: { due: '2099-09-30' },
+      policy: { remindBefore: [], escalateAfter: [] },
+    },
+  });
+  const issued = await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: tokens.curator });
+  expect(issued.status).toBe(200);
+  return { recommendationId: created.body.id as string, assignmentId: issued.body.assignments[0].id as string };
+}
+
+const caught = async (marker: string) =>
+  (await Promise.all(smtp.messages.map((m) => simpleParser(m.raw)))).filter((p) => (p.text ?? '').includes(marker));
+
+/** Attempts of the email activity in the assignment workflow's history. */
+async function emailAttempts(recommendationId: string): Promise<number[]> {
+  const handle = h.api.temporal.workflow.getHandle(assignmentWorkflowId({ recommendationId, organization: 'org-a', cycle: 1 }));
+  const history = await handle.fetchHistory();
+  const scheduled = new Set(
+    (history.events ?? [])
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notifyAssignment')
+      .map((e) => String(e.eventId)),
+  );
+  return (history.events ?? [])
+    .filter((e) => e.activityTaskStartedEventAttributes && scheduled.has(String(e.activityTaskStartedEventAttributes.scheduledEventId)))
+    .map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 1);
+}
+
+it('a worker killed mid-send: another worker sends the email, once', async () => {
+  let worker = spawnWorker(h, children);
+  await waitForPoller(h);
+
+  smtp.setHolding(true);
+  const { recommendationId, assignmentId } = await issue('убит-при-отправке');
+  // The worker has opened the SMTP transaction and waits for the server's answer to MAIL FROM.
+  await eventually(async () => (smtp.held > 0 ? true : undefined), 30_000, 'a held SMTP transaction');
+  await kill(worker);
+  smtp.setHolding(false);
+  expect(await caught('убит-при-отправке')).toHaveLength(0);
+
+  worker = spawnWorker(h, children);
+  await eventually(async () => ((await caught('убит-при-отправке')).length > 0 ? true : undefined), 60_000, 'the email after the restart');
+  // Stragglers would arrive by now.
+  await new Promise((r) => setTimeout(r, 3_000));
+  const mails = await caught('убит-при-отправке');
+  expect(mails).toHaveLength(1);
+  expect(mails[0].subject).toMatch(/^Новое поручение/);
+  const entry = await h.api.db.repos.outbox.get(`${assignmentId}:issued:v1`);
+  expect(entry).toMatchObject({ status: 'sent', to: ['coordinator@org-a.test'] });
+  // The activity really was cut off and retried: its completed run was not its first attempt.
+  expect(Math.max(...(await emailAttempts(recommendationId)))).toBeGreaterThanOrEqual(2);
+  await kill(worker);
+}, 120_000);
+
+it('an SMTP server that refuses for a while: the log shows the failure, the email goes out once it accepts', async () => {
+  spawnWorker(h, children);
+  await waitForPoller(h);
+  smtp.setRefusing(true);
+  const { assignmentId } = await issue('отказ-smtp');
+  const key = `${assignmentId}:issued:v1`;
+  try {
+    const failed = await eventually(async () => {
+      const entry = await h.api.db.repos.outbox.get(key);
+      return entry?.status === 'failed' ? entry : undefined;
+    }, 30_000, 'the refused attempt in the outbox');
+    expect(failed.lastError).toMatch(/451/);
+    expect(await caught('отказ-smtp')).toHaveLength(0);
+  } finally {
+    smtp.setRefusing(false);
+  }
+  // Temporal retries with backoff (10 s first): the email arrives without anyone resending it.
+  await eventually(async () => ((await caught('отказ-smtp')).length > 0 ? true : undefined), 60_000, 'the email once SMTP accepts');
+  await new Promise((r) => setTimeout(r, 2_000));
+  expect(await caught('отказ-smtp')).toHaveLength(1);
+  const entry = await h.api.db.repos.outbox.get(key);
+  expect(entry?.status).toBe('sent');
+  expect(entry?.attempts).toBeGreaterThanOrEqual(2);
+}, 120_000);

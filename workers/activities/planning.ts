@@ -1,0 +1,46 @@
+/**
+ * Plans an assignment's reminders and escalation for its current deadline. An activity, not workflow
+ * code: it reads the recommendation's policy and the production calendar (which an administrator can
+ * extend) and uses the time zone database. Its result is recorded in the workflow's history, so a
+ * replay sees the same plan even if the policy or the calendar changed since.
+ */
+import type { WorkingCalendar } from '../../domain/calendar';
+import { planSteps, type PlannedStep } from '../../domain/policy';
+import { loadDefaultPolicy } from '../../store/policy';
+import type { Repositories } from '../../store/repositories';
+
+export interface PlanNotificationsInput {
+  recommendationId: string;
+  /** ISO instant of the current deadline. */
+  due: string;
+  /** ISO instant the assignment was issued: late issues get their grace from then. */
+  issuedAt: string;
+  /** ISO instant of planning: reminders already past are not planned. */
+  plannedAt: string;
+}
+
+export function createPlanningActivities({
+  repos,
+  calendar: loadCalendar,
+  timezone,
+  notifyHour,
+}: {
+  repos: Repositories;
+  /** The production calendar as it stands now, administrator-added years included. */
+  calendar: () => Promise<WorkingCalendar>;
+  timezone: string;
+  notifyHour: number;
+}) {
+  return {
+    async planNotifications(input: PlanNotificationsInput): Promise<PlannedStep[]> {
+      const rec = await repos.recommendations.get(input.recommendationId);
+      const policy = rec?.policy ?? (await loadDefaultPolicy(repos));
+      const calendar = await loadCalendar();
+      return planSteps(
+        policy,
+        { due: new Date(input.due), issuedAt: new Date(input.issuedAt), plannedAt: new Date(input.plannedAt) },
+        { calendar, timezone, notifyHour },
+      );
+    },
+  };
+}
