@@ -11,6 +11,8 @@ import { readiness } from '../api/health';
 import { startWorker, type RunningWorker } from '../workers/worker';
 import { seedDemoData, DEMO_USERS } from '../seed/demo';
 import { startFerretDb } from '../stack/ferretdb';
+import { startMailViewer, type MailViewer } from '../stack/mail-viewer';
+import { isAddressInUse } from '../stack/ports';
 import { startSmtpCatcher } from '../stack/smtp-catcher';
 import { startTemporalDevServer } from '../stack/temporal';
 
@@ -43,6 +45,7 @@ async function main() {
 
   let temporalUi: string | undefined;
   let mailDir: string | undefined;
+  let mailViewer: MailViewer | undefined;
   if (!env.TEMPORAL_ADDRESS) {
     const temporal = await startTemporalDevServer({
       dataDir: path.join(base.dataDir, 'temporal'),
@@ -63,6 +66,14 @@ async function main() {
     const smtp = await startSmtpCatcher({ maildir: mailDir });
     stops.push(() => smtp.stop());
     env.SMTP_URL = smtp.url;
+    // 8025 as MailHog and Mailpit use, unless taken: then any free port (the banner says which).
+    const viewerPort = Number(process.env.MAIL_UI_PORT || 8025);
+    const viewer = await startMailViewer({ maildir: mailDir, port: viewerPort }).catch((error: unknown) => {
+      if (isAddressInUse(error)) return startMailViewer({ maildir: mailDir! });
+      throw error;
+    });
+    stops.push(() => viewer.stop());
+    mailViewer = viewer;
   }
 
   const config = loadConfig(env);
@@ -85,6 +96,7 @@ async function main() {
     `  Готовность:     ${api.url}/readyz`,
     temporalUi ? `  Temporal UI:    ${temporalUi}` : `  Temporal:       ${config.TEMPORAL_ADDRESS}`,
     mailDir ? `  Письма (SMTP):  ${config.SMTP_URL}, сохраняются в ${mailDir}` : `  SMTP:           ${config.SMTP_URL}`,
+    ...(mailViewer ? [`  Почта (веб):    ${mailViewer.url}`] : []),
     `  Данные:         ${config.dataDir}`,
     '',
     'Вход:',

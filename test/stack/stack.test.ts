@@ -10,6 +10,7 @@ import { Client, Connection } from '@temporalio/client';
 import mongoose from 'mongoose';
 import nodemailer from 'nodemailer';
 import { startFerretDb, type FerretDb } from '../../stack/ferretdb';
+import { startMailViewer } from '../../stack/mail-viewer';
 import { freePort } from '../../stack/ports';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { startTemporalDevServer } from '../../stack/temporal';
@@ -220,5 +221,41 @@ describe('SMTP catcher', () => {
 
     await transport().sendMail({ from: 'kontrol@example.test', to: 'inspector@example.test', text: 'after the outage' });
     expect(catcher.messages).toHaveLength(1);
+  });
+
+  it('holds a transaction until released', async () => {
+    catcher.clear();
+    catcher.setHolding(true);
+    const sending = transport().sendMail({ from: 'kontrol@example.test', to: 'held@example.test', text: 'held' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(catcher.held).toBe(1);
+    expect(catcher.messages).toHaveLength(0);
+    catcher.setHolding(false);
+    await sending;
+    expect(catcher.held).toBe(0);
+    expect(catcher.messages.map((m) => m.to)).toEqual([['held@example.test']]);
+  });
+
+  it('shows caught mail on a web page, escaping what the mail says', async () => {
+    const viewer = keep(await startMailViewer({ maildir }));
+    await transport().sendMail({
+      from: 'kontrol@example.test',
+      to: 'viewer@example.test',
+      subject: 'Напоминание <b>срок</b>',
+      text: 'Текст <script>x()</script>',
+      html: '<p>HTML <script>x()</script></p>',
+    });
+    const list = await fetch(viewer.url);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const listed = await list.text();
+    expect(listed).toContain('Напоминание &lt;b&gt;срок&lt;/b&gt;');
+    const link = /href="(\/message\/[^"]+)"/.exec(listed)?.[1];
+    expect(link).toBeDefined();
+    const shown = await (await fetch(viewer.url + link)).text();
+    expect(shown).toContain('Текст &lt;script&gt;x()&lt;/script&gt;');
+    expect(shown).toMatch(/<iframe sandbox [^>]*srcdoc="[^"]*&lt;script&gt;/);
+    expect(shown).not.toContain('<script>');
+    expect((await fetch(`${viewer.url}/message/..%2Fetc%2Fpasswd`)).status).toBe(404);
   });
 });
