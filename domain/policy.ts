@@ -29,11 +29,21 @@ export interface EscalationStep {
   to: Audience | Audience[];
 }
 
+export interface RepeatRule {
+  /** Interval after the last escalation step (or the deadline when there is none). */
+  every: Offset;
+  to: Audience | Audience[];
+  /** How many repeats at most; each is a step of its own, sent once. */
+  times: number;
+}
+
 export interface NotificationPolicy {
   /** Reminders to the organisation's coordinators while the deadline is ahead. */
   remindBefore: Offset[];
   /** Steps after the deadline while the assignment stays late, each sent once. */
   escalateAfter: EscalationStep[];
+  /** Reminders that keep coming while the assignment stays late, so no single email is forgotten. */
+  repeat?: RepeatRule;
 }
 
 export const DEFAULT_POLICY: NotificationPolicy = {
@@ -42,17 +52,19 @@ export const DEFAULT_POLICY: NotificationPolicy = {
     { after: { workingDays: 3 }, to: 'head' },
     { after: 'P10D', to: 'observers' },
   ],
+  repeat: { every: { workingDays: 5 }, to: 'coordinator', times: 12 },
 };
 
 export const MAX_STEPS = 10;
+export const MAX_REPEATS = 52;
 /** No offset reaches further than this: a longer one is a typo, not a policy. */
 const MAX_OFFSET_DAYS = 366;
 const MAX_WORKING_DAYS = 250;
 
-export type PlannedStepKind = 'reminder' | 'escalation';
+export type PlannedStepKind = 'reminder' | 'escalation' | 'repeat';
 
 export interface PlannedStep {
-  /** Unique within one deadline: `reminder-2`, `escalation-1`. */
+  /** Unique within one deadline: `reminder-2`, `escalation-1`, `repeat-3`. */
   id: string;
   kind: PlannedStepKind;
   /** 1-based position in its list of the policy. */
@@ -124,10 +136,22 @@ export function planSteps(
   policy.escalateAfter.forEach((step, i) => {
     // Never before the anchor: "0 days after" a deadline at 23:59 must not go out that morning.
     const at = Math.max(shift(anchor, step.after, 1, context), anchor.getTime());
-    const to = [...new Set(Array.isArray(step.to) ? step.to : [step.to])];
-    steps.push({ id: `escalation-${i + 1}`, kind: 'escalation', index: i + 1, at: new Date(at).toISOString(), to });
+    steps.push({ id: `escalation-${i + 1}`, kind: 'escalation', index: i + 1, at: new Date(at).toISOString(), to: audiences(step.to) });
   });
+  if (policy.repeat && policy.repeat.times > 0) {
+    // Counted from the last escalation step, so repeats never crowd the ladder itself.
+    let from = Math.max(anchor.getTime(), ...steps.filter((s) => s.kind === 'escalation').map((s) => Date.parse(s.at)));
+    for (let k = 1; k <= Math.min(policy.repeat.times, MAX_REPEATS); k += 1) {
+      // A zero interval would pile every repeat on one instant: a repeat is at least a second on.
+      from = Math.max(shift(new Date(from), policy.repeat.every, 1, context), from + 1_000);
+      steps.push({ id: `repeat-${k}`, kind: 'repeat', index: k, at: new Date(from).toISOString(), to: audiences(policy.repeat.to) });
+    }
+  }
   return steps.sort((a, b) => Date.parse(a.at) - Date.parse(b.at) || a.id.localeCompare(b.id));
+}
+
+function audiences(to: Audience | Audience[]): Audience[] {
+  return [...new Set(Array.isArray(to) ? to : [to])];
 }
 
 /**

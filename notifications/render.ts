@@ -73,6 +73,7 @@ export const TEMPLATE_NAMES = [
   'assignment-reminder',
   'assignment-overdue',
   'assignment-escalated',
+  'assignment-still-overdue',
   'evidence-submitted',
   'evidence-accepted',
   'evidence-returned',

@@ -64,6 +64,7 @@ const { planNotifications } = proxyLocalActivities<ReturnType<typeof createPlann
 const STEP_TEMPLATES: Record<PlannedStep['kind'], AssignmentTemplateName> = {
   reminder: 'assignment-reminder',
   escalation: 'assignment-escalated',
+  repeat: 'assignment-still-overdue',
 };
 
 /** Which email each event sends, and to whom (resolved from stored contacts by the activity). */
@@ -129,12 +130,19 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
     const reminders = ready.filter((step) => step.kind === 'reminder');
     // Evidence on review when an escalation comes due: the curator has the ball, so it waits and goes
     // out if the evidence comes back while still late.
-    const escalations = state.overdue && addresseeOwes() ? ready.filter((step) => step.kind === 'escalation') : [];
-    if (reminders.length === 0 && escalations.length === 0) return false;
-    // Several reminders due at once (a worker was down): one email, the nearest to the deadline.
+    const chasing = state.overdue && addresseeOwes();
+    const escalations = chasing ? ready.filter((step) => step.kind === 'escalation') : [];
+    const repeats = chasing ? ready.filter((step) => step.kind === 'repeat') : [];
+    if (reminders.length + escalations.length + repeats.length === 0) return false;
+    // Several reminders (or repeats) due at once, say after a worker was down, or evidence on review
+    // for weeks: one email, the latest. Escalation steps differ in recipients, so each goes.
     const reminder = reminders.at(-1);
-    const send = [...(reminder && addresseeOwes() && now < Date.parse(state.due) ? [reminder] : []), ...escalations];
-    current.done = [...current.done, ...reminders.map((step) => step.id), ...escalations.map((step) => step.id)];
+    const send = [
+      ...(reminder && addresseeOwes() && now < Date.parse(state.due) ? [reminder] : []),
+      ...escalations,
+      ...repeats.slice(-1),
+    ];
+    current.done = [...current.done, ...[...reminders, ...escalations, ...repeats].map((step) => step.id)];
     for (const step of send) {
       mail.push(
         notifyAssignment({

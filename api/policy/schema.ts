@@ -3,7 +3,7 @@
  * `{workingDays: n}`; recipients one audience or several.
  */
 import { z } from 'zod';
-import { AUDIENCES, MAX_STEPS, offsetProblem, type Offset } from '../../domain/policy';
+import { AUDIENCES, MAX_REPEATS, MAX_STEPS, offsetProblem, type Offset } from '../../domain/policy';
 
 export const OffsetSchema = z
   .union([z.string().trim().min(2).max(40), z.strictObject({ workingDays: z.number() })])
@@ -27,5 +27,13 @@ export const PolicySchema = z
       )
       .max(MAX_STEPS, `не больше ${MAX_STEPS} шагов эскалации`)
       .default([]),
+    repeat: z
+      .strictObject({
+        every: OffsetSchema,
+        to: z.union([AudienceSchema, z.array(AudienceSchema).min(1, 'укажите получателей').max(AUDIENCES.length)]),
+        times: z.number().int().min(1).max(MAX_REPEATS, `не больше ${MAX_REPEATS} повторов`),
+      })
+      .optional()
+      .meta({ description: 'Повторные напоминания, пока поручение остаётся просроченным' }),
   })
   .meta({ id: 'NotificationPolicy' });

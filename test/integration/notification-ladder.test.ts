@@ -60,7 +60,7 @@ async function createAndIssue(marker: string, due: Date, policy: unknown, assign
 const count = (mails: Mail[], prefix: string) => mails.filter((m) => m.subject.startsWith(prefix)).length;
 
 describe('the notification ladder', () => {
-  it('reminds before the deadline, reports the miss, then escalates step by step, each email once', async () => {
+  it('reminds before the deadline, reports the miss, escalates step by step, then repeats, each email once', async () => {
     const marker = 'лестница-1';
     const due = new Date(Date.now() + 14_000);
     const { assignmentId } = await createAndIssue(marker, due, {
@@ -69,12 +69,13 @@ describe('the notification ladder', () => {
         { after: 'PT3S', to: 'head' },
         { after: 'PT7S', to: ['observers', 'curator'] },
       ],
+      repeat: { every: 'PT3S', to: 'coordinator', times: 2 },
     });
 
     await eventually(async () => {
       const mails = await mailAbout(marker);
-      return count(mails, 'Эскалация') >= 2 ? mails : undefined;
-    }, 60_000, 'both escalation steps');
+      return count(mails, 'Всё ещё просрочено') >= 2 ? mails : undefined;
+    }, 60_000, 'both escalation steps and both repeats');
     // Stragglers would arrive by now: a duplicate step, or a step sent again by a later timer.
     await new Promise((r) => setTimeout(r, 4_000));
     const mails = (await mailAbout(marker)).sort((a, b) => a.at - b.at);
@@ -87,12 +88,17 @@ describe('the notification ladder', () => {
       ['Срок истёк ' + dueRu, ['coordinator@org-a.test']],
       ['Эскалация', ['head@org-a.test']],
       ['Эскалация', ['curator@kontrol.test', 'observer@kontrol.test']],
+      ['Всё ещё просрочено', ['coordinator@org-a.test']],
+      ['Всё ещё просрочено', ['coordinator@org-a.test']],
     ]);
     for (const mail of mails) {
       expect(mail.text).toContain(`Срок: ${dueRu}`);
       expect(mail.text).toContain(`/assignments/${assignmentId}`);
     }
-    const [, r1, r2, overdue, e1, e2] = mails;
+    const [, r1, r2, overdue, e1, e2, again1, again2] = mails;
+    expect(again1.text).toContain('1-е повторное напоминание');
+    expect(again2.text).toContain('2-е повторное напоминание');
+    expect(again2.at).toBeGreaterThanOrEqual(due.getTime() + 13_000);
     expect(r1.subject).toBe(`Напоминание: срок ${dueRu} — протокол от 31.05.2022 № 5`);
     expect(r2.text).toContain('отчёт нужно отправить до');
     expect(e1.subject).toBe(`Эскалация: просрочено поручение — Организация ORG-A, срок ${dueRu}, протокол от 31.05.2022 № 5`);

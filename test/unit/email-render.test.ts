@@ -63,6 +63,7 @@ describe('email rendering', () => {
     ['extension-decided', { approved: true }, /^Срок продлён до 30\.09\.2022: протокол/],
     ['extension-decided', { approved: false, comment: 'Нет' }, /^В продлении срока отказано: протокол/],
     ['recommendation-withdrawn', { reason: 'Утратило актуальность' }, /^Рекомендация отозвана: протокол/],
+    ['assignment-still-overdue', { step: 2, daysOverdue: 24 }, /^Всё ещё просрочено: срок 30\.09\.2022 — протокол от 31\.05\.2022 № 5$/],
     ['assignment-reminder', { daysLeft: 3 }, /^Напоминание: срок 30\.09\.2022 — протокол от 31\.05\.2022 № 5$/],
     ['assignment-escalated', { step: 2, daysOverdue: 11, status: 'выдано, просрочено' }, /^Эскалация: просрочено поручение — Асиновский район, срок 30\.09\.2022, протокол/],
   ] as const)('renders %s with a subject that names the event', (name, extra, subject) => {

@@ -19,6 +19,7 @@ describe('planning a notification policy', () => {
       ['reminder-3', nineAm('2025-05-07'), ['coordinator']],
       ['escalation-1', nineAm('2025-05-15'), ['head']],
       ['escalation-2', nineAm('2025-05-22'), ['observers']],
+      ...Array.from({ length: 12 }, (_, i) => [`repeat-${i + 1}`, expect.any(String), ['coordinator']]),
     ]);
   });
 
@@ -63,6 +64,33 @@ describe('planning a notification policy', () => {
     const due = endOfDay('2025-05-12');
     const [step] = plan({ remindBefore: [], escalateAfter: [{ after: 'P0D', to: 'head' }] }, due);
     expect(Date.parse(step.at)).toBeGreaterThanOrEqual(due.getTime());
+  });
+});
+
+describe('repeats while late', () => {
+  it('come after the last escalation step, a step each, as many as the policy says', () => {
+    const steps = plan(
+      { remindBefore: [], escalateAfter: [{ after: { workingDays: 3 }, to: 'head' }], repeat: { every: 'P7D', to: ['coordinator', 'head'], times: 3 } },
+      endOfDay('2025-05-12'),
+    );
+    expect(steps.map((s) => [s.id, s.at, s.to])).toEqual([
+      ['escalation-1', nineAm('2025-05-15'), ['head']],
+      ['repeat-1', nineAm('2025-05-22'), ['coordinator', 'head']],
+      ['repeat-2', nineAm('2025-05-29'), ['coordinator', 'head']],
+      ['repeat-3', nineAm('2025-06-05'), ['coordinator', 'head']],
+    ]);
+  });
+
+  it('count from the deadline without escalation steps, and never pile onto one instant', () => {
+    const due = new Date('2030-03-04T05:06:07.000Z');
+    const steps = plan({ remindBefore: [], escalateAfter: [], repeat: { every: 'PT0S', to: 'coordinator', times: 2 } }, due, new Date('2030-03-01T00:00:00Z'));
+    expect(steps.map((s) => s.at)).toEqual(['2030-03-04T05:06:08.000Z', '2030-03-04T05:06:09.000Z']);
+  });
+
+  it('are in the default policy: weekly in working days, to the coordinators', () => {
+    const repeats = plan(DEFAULT_POLICY, endOfDay('2025-05-12')).filter((s) => s.kind === 'repeat');
+    expect(repeats).toHaveLength(12);
+    expect(repeats[0].at).toBe(nineAm('2025-05-29')); // five working days after 22.05 (the observers' step)
   });
 });
 
