@@ -15,6 +15,7 @@ import type { Database } from '../store/db';
 import type { FileStore } from '../store/files';
 import { createAssignmentsRouter } from './assignments/router';
 import { createAssignmentService } from './assignments/service';
+import { createCalendarRouter } from './calendar/router';
 import { authenticate } from './auth/middleware';
 import { createAuthRouter } from './auth/router';
 import type { TokenService } from './auth/tokens';
@@ -46,6 +47,7 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
     temporal,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     timezone: config.TIMEZONE,
+    nonWorkingDay: config.DEADLINE_NON_WORKING_DAY,
     batchSize: config.ISSUE_BATCH_SIZE,
   });
   const assignments = createAssignmentService({ repos, temporal });
@@ -83,8 +85,14 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
       files,
       limits: { maxFileBytes: config.uploadMaxFileBytes, maxFiles: config.UPLOAD_MAX_FILES },
       timezone: config.TIMEZONE,
+      nonWorkingDay: config.DEADLINE_NON_WORKING_DAY,
       docs,
     }),
+  );
+  app.use(
+    '/api/calendar',
+    requireLogin,
+    createCalendarRouter({ repos, timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY, docs }),
   );
   // Previews render as the worker sends: the same renderer settings and the same base for links.
   const renderer = createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME });

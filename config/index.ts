@@ -36,6 +36,11 @@ const schema = z.object({
   DEMO_DATA: boolean.default(false),
 
   TIMEZONE: z.string().default('Asia/Tomsk'),
+  /**
+   * Where a date deadline on a non-working day moves: to the previous working day (records-management
+   * practice for instructions) or to the next one (Civil Code art. 193).
+   */
+  DEADLINE_NON_WORKING_DAY: z.enum(['previous', 'next']).default('previous'),
   /** Local hour at which reminders and escalation measured in days go out. */
   NOTIFY_HOUR: z.coerce.number().int().min(0).max(23).default(9),
   /** When the weekly curator digest goes out (cron, in TIMEZONE): Mondays at 09:00 by default. */

@@ -67,19 +67,49 @@ function yearOf(dayNumber: number): number {
   return new Date(dayNumber * DAY_MS).getUTCFullYear();
 }
 
-/** Checks that a year's entry is usable; throws RangeError naming the first problem. */
+/** What is wrong with a year's entry, for callers that explain it to people in their own words. */
+export type CalendarProblem = 'year-out-of-range' | 'not-a-date' | 'other-year' | 'must-be-weekday' | 'must-be-weekend';
+
+/**
+ * The RangeError createCalendar throws for an inconsistent entry, carrying the offending date and
+ * list, so an administrator entering a year can be told which date is wrong and why.
+ */
+export class CalendarDataError extends RangeError {
+  constructor(
+    message: string,
+    readonly problem: CalendarProblem,
+    readonly year: number,
+    readonly date?: string,
+    readonly list?: 'daysOff' | 'workingWeekends',
+  ) {
+    super(message);
+  }
+}
+
+/** Checks that a year's entry is usable; throws CalendarDataError naming the first problem. */
 function checkYear(entry: CalendarYear): void {
   if (!Number.isInteger(entry.year) || entry.year < 1970 || entry.year > 9999) {
-    throw new RangeError(`Calendar year out of range: ${entry.year}`);
+    throw new CalendarDataError(`Calendar year out of range: ${entry.year}`, 'year-out-of-range', entry.year);
   }
-  const check = (date: string, list: string, weekend: boolean) => {
-    const dayNumber = toDayNumber(date);
+  const check = (date: string, list: 'daysOff' | 'workingWeekends', weekend: boolean) => {
+    let dayNumber: number;
+    try {
+      dayNumber = toDayNumber(date);
+    } catch (error) {
+      throw new CalendarDataError(`${(error as Error).message} in ${list}`, 'not-a-date', entry.year, date, list);
+    }
     if (yearOf(dayNumber) !== entry.year) {
-      throw new RangeError(`${date} in ${list} does not belong to ${entry.year}`);
+      throw new CalendarDataError(`${date} in ${list} does not belong to ${entry.year}`, 'other-year', entry.year, date, list);
     }
     const isWeekend = weekday(dayNumber) === 0 || weekday(dayNumber) === 6;
     if (isWeekend !== weekend) {
-      throw new RangeError(`${date} in ${list} must be ${weekend ? 'a Saturday or Sunday' : 'a Monday–Friday'}`);
+      throw new CalendarDataError(
+        `${date} in ${list} must be ${weekend ? 'a Saturday or Sunday' : 'a Monday–Friday'}`,
+        weekend ? 'must-be-weekend' : 'must-be-weekday',
+        entry.year,
+        date,
+        list,
+      );
     }
   };
   for (const date of entry.daysOff) check(date, 'daysOff', false);
@@ -88,8 +118,9 @@ function checkYear(entry: CalendarYear): void {
 
 /**
  * Builds a calendar from the built-in data and, optionally, years an administrator added at run
- * time. An extra year replaces the built-in entry for the same year. Throws RangeError when an
- * entry is inconsistent (a date outside its year, a weekend listed as a day off, and so on).
+ * time. An extra year replaces the built-in entry for the same year. Throws CalendarDataError (a
+ * RangeError) when an entry is inconsistent (a date outside its year, a weekend listed as a day
+ * off, and so on).
  */
 export function createCalendar(
   data: readonly CalendarYear[] = CALENDAR_DATA,

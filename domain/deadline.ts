@@ -1,8 +1,10 @@
 /**
  * Deadlines as people write them in the API: a calendar date means the end of that day in the
- * authority's time zone; a full ISO date-time with an offset is taken literally.
+ * authority's time zone (moved off a non-working day by resolveDeadline); a full ISO date-time with
+ * an offset is taken literally.
  */
 import { DateTime } from 'luxon';
+import type { WorkingCalendar } from './calendar';
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 // A date-time must say its offset (or Z): a bare local time would silently mean the server's zone.
@@ -23,6 +25,54 @@ export function parseDue(input: string, timezone: string): Date | undefined {
     return moment.isValid ? moment.toJSDate() : undefined;
   }
   return undefined;
+}
+
+/**
+ * What happens to a date deadline that falls on a non-working day. 'previous': the last working
+ * day before it, as records-management practice has it for instructions (the work must be done
+ * while the office is open); 'next': the next working day, as the Civil Code (art. 193) does for
+ * obligations.
+ */
+export const NON_WORKING_DAY_RULES = ['previous', 'next'] as const;
+export type NonWorkingDayRule = (typeof NON_WORKING_DAY_RULES)[number];
+
+export interface ResolvedDeadline {
+  /** The moment the deadline passes. */
+  due: Date;
+  /** The deadline as written: the date 'YYYY-MM-DD', or the ISO date-time input unchanged. */
+  nominal: string;
+  /** True when the written date was a non-working day and the deadline moved off it. */
+  moved: boolean;
+}
+
+/**
+ * parseDue with the working-day rule: a date that is not a working day by the calendar moves to
+ * the previous (default) or next working day, and the deadline is the end of that day. A date-time
+ * with an offset names a moment, not a day, and is never moved. Undefined for invalid input.
+ */
+export function resolveDeadline(
+  input: string,
+  { timezone, calendar, rule = 'previous' }: { timezone: string; calendar: WorkingCalendar; rule?: NonWorkingDayRule },
+): ResolvedDeadline | undefined {
+  if (!DATE_ONLY.test(input)) {
+    const due = parseDue(input, timezone);
+    return due ? { due, nominal: input, moved: false } : undefined;
+  }
+  if (!DateTime.fromISO(input, { zone: timezone }).isValid) return undefined;
+  let day: string;
+  try {
+    day = calendar.isWorkingDay(input) ? input : rule === 'next' ? calendar.nextWorkingDay(input) : calendar.previousWorkingDay(input);
+  } catch (error) {
+    // The calendar's date arithmetic refuses years 0000–0099, which luxon accepts: not a deadline either.
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+  return { due: parseDue(day, timezone)!, nominal: input, moved: day !== input };
+}
+
+/** YYYY-MM-DD of the moment in the given zone: the day a deadline falls on there. */
+export function isoDateIn(date: Date, timezone: string): string {
+  return DateTime.fromJSDate(date, { zone: timezone }).toISODate()!;
 }
 
 /** DD.MM.YYYY in the given zone, as Russian documents write dates. */

@@ -53,7 +53,11 @@ export interface Recommendation {
   source: { id: string; kind: SourceKind; issuer: string; number: string; date: string; title: string };
   text: string;
   assignees: string[];
-  deadline: { due: Date; input: string };
+  /**
+   * due: when it passes; input: as entered; nominal: the date as written (absent on records made
+   * before the working-day rule); moved: whether due was moved off a non-working nominal date.
+   */
+  deadline: { due: Date; input: string; nominal?: string; moved?: boolean };
   /** Reminders and escalation for this recommendation; absent on records made before policies. */
   policy?: NotificationPolicy;
   status: RecommendationStatus;
@@ -124,6 +128,20 @@ export type OutboxStatus = 'pending' | 'sent' | 'failed';
 export interface Setting {
   _id: string;
   value: unknown;
+  updatedBy?: ActorRef;
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+/**
+ * A production-calendar year an administrator entered (a new year's decree, or an amended one):
+ * it replaces the built-in entry for that year, if any.
+ */
+export interface AddedCalendarYear {
+  _id: number; // the year
+  source: string;
+  daysOff: string[];
+  workingWeekends: string[];
   updatedBy?: ActorRef;
   createdAt?: Date;
   updatedAt?: Date;
@@ -209,7 +227,7 @@ const recommendationSchema = new Schema<Recommendation>(
     },
     text: { type: String, required: true },
     assignees: { type: [String], required: true },
-    deadline: { due: { type: Date, required: true }, input: String },
+    deadline: { due: { type: Date, required: true }, input: String, nominal: String, moved: Boolean },
     policy: { type: Schema.Types.Mixed, default: undefined },
     status: { type: String, required: true, default: 'draft' },
     createdBy: actorSchema,
@@ -332,6 +350,17 @@ const settingSchema = new Schema<Setting>(
   { timestamps: true, versionKey: false, minimize: false },
 );
 
+const calendarYearSchema = new Schema<AddedCalendarYear>(
+  {
+    _id: { type: Number, required: true },
+    source: { type: String, required: true },
+    daysOff: { type: [String], default: [] },
+    workingWeekends: { type: [String], default: [] },
+    updatedBy: actorSchema,
+  },
+  { timestamps: true, versionKey: false },
+);
+
 export function registerModels(connection: Connection) {
   return {
     organizations: connection.model<Organization>('Organization', organizationSchema, 'organizations'),
@@ -343,6 +372,7 @@ export function registerModels(connection: Connection) {
     audit: connection.model<AuditEntry>('AuditEntry', auditSchema, 'audit'),
     outbox: connection.model<OutboxEmail>('OutboxEmail', outboxSchema, 'outbox'),
     settings: connection.model<Setting>('Setting', settingSchema, 'settings'),
+    calendarYears: connection.model<AddedCalendarYear>('CalendarYear', calendarYearSchema, 'calendar_years'),
   };
 }
 

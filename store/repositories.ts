@@ -8,6 +8,7 @@ import type { ActorRef, AssignmentState, AssignmentStatus } from '../domain/assi
 import type { Role } from '../domain/roles';
 import { SINGLE_CYCLE, assignmentId } from '../domain/ids';
 import type {
+  AddedCalendarYear,
   AssignmentView,
   AuditEntry,
   Evidence,
@@ -364,7 +365,31 @@ export function createRepositories(models: Models) {
     },
   };
 
-  return { organizations, users, sources, recommendations, assignments, evidence, audit, outbox, settings };
+  const calendar = {
+    /** The years administrators entered, by year. */
+    list: () => models.calendarYears.find().sort({ _id: 1 }).lean(),
+    get: (year: number) => models.calendarYears.findById(year).lean(),
+    /** Creates or replaces the year; returns it as stored. */
+    async put(year: number, entry: Pick<AddedCalendarYear, 'source' | 'daysOff' | 'workingWeekends'>, by: ActorRef): Promise<AddedCalendarYear> {
+      const write = () =>
+        models.calendarYears
+          .findOneAndUpdate({ _id: year }, { $set: { ...entry, updatedBy: by } }, { upsert: true, returnDocument: 'after' })
+          .lean();
+      try {
+        return (await write())!;
+      } catch (error) {
+        // Two first saves of one year at once: the loser's upsert collides, and now simply updates.
+        if (!isDuplicateKey(error)) throw error;
+        return (await write())!;
+      }
+    },
+    /** Says whether there was a year to remove. */
+    async remove(year: number): Promise<boolean> {
+      return (await models.calendarYears.deleteOne({ _id: year })).deletedCount === 1;
+    },
+  };
+
+  return { organizations, users, sources, recommendations, assignments, evidence, audit, outbox, settings, calendar };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;

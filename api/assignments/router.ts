@@ -4,9 +4,10 @@ import { Router, type RequestHandler } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { ASSIGNMENT_STATUSES } from '../../domain/assignment';
-import { isDeadlineInput, parseDue } from '../../domain/deadline';
+import { isDeadlineInput, resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
 import { ORG_CODE_PATTERN, RECOMMENDATION_ID_PATTERN } from '../../domain/ids';
 import { ROLES, STAFF_ROLES } from '../../domain/roles';
+import { loadCalendar } from '../../store/calendar';
 import type { AssignmentView, EvidenceFile } from '../../store/models';
 import type { FileStore } from '../../store/files';
 import type { Repositories } from '../../store/repositories';
@@ -92,6 +93,7 @@ export function createAssignmentsRouter({
   files,
   limits,
   timezone,
+  nonWorkingDay,
   docs,
 }: {
   repos: Repositories;
@@ -99,6 +101,8 @@ export function createAssignmentsRouter({
   files: FileStore;
   limits: { maxFileBytes: number; maxFiles: number };
   timezone: string;
+  /** A new deadline follows the same working-day rule as the first one (DEADLINE_NON_WORKING_DAY). */
+  nonWorkingDay: NonWorkingDayRule;
   docs: ApiDocs;
 }) {
   const router = Router();
@@ -258,7 +262,7 @@ export function createAssignmentsRouter({
     validate({ params: IdParams, body: ExtensionBody }),
     load,
     async (req, res) => {
-      const until = parseDue(req.body.until, timezone);
+      const until = resolveDeadline(req.body.until, { timezone, calendar: await loadCalendar(repos), rule: nonWorkingDay })?.due;
       if (!until) throw badRequest('Неверная дата нового срока', [{ path: 'body.until', message: 'нет такой даты' }]);
       const next = await service.update(assignmentOf(res), requestExtensionUpdate, {
         actor: actorRef(actorOf(req)),

@@ -50,7 +50,13 @@ export const RecommendationOut = z
     source: z.object({ kind: z.enum(SOURCE_KINDS), issuer: z.string(), number: z.string(), date: z.string(), title: z.string() }),
     text: z.string(),
     assignees: z.array(z.string()),
-    deadline: z.object({ due: z.string(), input: z.string() }),
+    deadline: z.object({
+      due: z.string(),
+      input: z.string(),
+      /** The date as written; due is the end of another day when that one was not a working day. */
+      nominal: z.string(),
+      moved: z.boolean(),
+    }),
     policy: PolicySchema.nullable(),
     createdAt: z.string(),
     issuedAt: z.string().nullable(),
@@ -67,7 +73,13 @@ function toOut(rec: Recommendation, actor: Actor) {
     text: rec.text,
     // An executor learns only that its own organisation is addressed.
     assignees: actor.role === 'executor' ? rec.assignees.filter((code) => code === actor.organization) : rec.assignees,
-    deadline: { due: rec.deadline.due.toISOString(), input: rec.deadline.input },
+    deadline: {
+      due: rec.deadline.due.toISOString(),
+      input: rec.deadline.input,
+      // Records made before the working-day rule kept the deadline as written.
+      nominal: rec.deadline.nominal ?? rec.deadline.input,
+      moved: rec.deadline.moved ?? false,
+    },
     // How the addressee will be chased is staff business; an executor sees only the deadline.
     policy: actor.role === 'executor' ? null : (rec.policy ?? null),
     createdAt: (rec.createdAt ?? new Date(0)).toISOString(),

@@ -6,9 +6,10 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ActorRef } from '../../domain/assignment';
-import { parseDue } from '../../domain/deadline';
+import { resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
 import { recommendationWorkflowId } from '../../domain/ids';
 import type { NotificationPolicy } from '../../domain/policy';
+import { loadCalendar } from '../../store/calendar';
 import { loadDefaultPolicy } from '../../store/policy';
 import type { Recommendation, SourceKind } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
@@ -31,14 +32,16 @@ export interface RecommendationServiceDeps {
   temporal: Client;
   taskQueue: string;
   timezone: string;
+  /** Where a date deadline on a non-working day moves (DEADLINE_NON_WORKING_DAY). */
+  nonWorkingDay: NonWorkingDayRule;
   batchSize: number;
 }
 
-export function createRecommendationService({ repos, temporal, taskQueue, timezone, batchSize }: RecommendationServiceDeps) {
+export function createRecommendationService({ repos, temporal, taskQueue, timezone, nonWorkingDay, batchSize }: RecommendationServiceDeps) {
   return {
     async create(input: NewRecommendation, actor: ActorRef, options: { id?: string } = {}): Promise<Recommendation> {
-      const due = parseDue(input.deadline.due, timezone);
-      if (!due) throw badRequest('Неверный срок', [{ path: 'body.deadline.due', message: 'нет такой даты' }]);
+      const deadline = resolveDeadline(input.deadline.due, { timezone, calendar: await loadCalendar(repos), rule: nonWorkingDay });
+      if (!deadline) throw badRequest('Неверный срок', [{ path: 'body.deadline.due', message: 'нет такой даты' }]);
       const assignees = [...new Set(input.assignees)];
       const known = await repos.organizations.existing(assignees);
       const unknown = assignees.filter((code) => !known.has(code));
@@ -57,7 +60,7 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
         source: { id: source._id, kind: source.kind, issuer: source.issuer, number: source.number, date: source.date, title: source.title },
         text: input.text,
         assignees,
-        deadline: { due, input: input.deadline.due },
+        deadline: { due: deadline.due, input: input.deadline.due, nominal: deadline.nominal, moved: deadline.moved },
         policy: input.policy ?? (await loadDefaultPolicy(repos)),
         status: 'draft',
         createdBy: actor,

@@ -63,6 +63,16 @@ const EXTENDED_UNTIL = '2099-12-31';
 /** Each role uploads different bytes, so a refused upload that reached the store can be found. */
 const uploadBy = (role: Role) => Buffer.from(`Отчёт, отправленный под ролью ${role}`);
 const EXTENDED_DUE = '2099-12-31T16:59:59.999Z';
+/**
+ * Production-calendar years entered for these calls: the admin enters `put` and removes `removed`;
+ * refused writes aim at `kept`, which exists, so a broken gate would show up as a success.
+ */
+const CALENDAR = { kept: 2096, removed: 2097, put: 2098 };
+const calendarYear = (year: number, by = 'admin') => ({
+  source: `Календарь на ${year} год для проверки доступа (${by})`,
+  daysOff: [`${year}-01-02`, `${year}-01-03`],
+  workingWeekends: [],
+});
 
 const recommendation = (assignees: string[]) => ({
   source: { kind: 'protocol', number: '7', date: '2022-06-15', title: 'Протокол заседания Коллегии' },
@@ -138,6 +148,10 @@ beforeAll(async () => {
       draft(),
       draft(),
     ]);
+  for (const year of [CALENDAR.kept, CALENDAR.removed]) {
+    const res = await h.request('PUT', `/api/calendar/${year}`, { token: tokens.admin, json: calendarYear(year) });
+    if (res.status !== 200) throw new Error(`calendar ${year}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
   const baseSubmit = await h.request('POST', `/api/assignments/${baseIssued.assignmentId}/submissions`, {
     token: tokens.executor,
     form: evidenceForm(),
@@ -391,6 +405,39 @@ const ROUTES: Route[] = [
     check: (res) => expect(res.body).toMatchObject({ key: fx.email, status: 'sent', resends: 1 }),
   },
   {
+    name: 'GET /api/calendar',
+    expect: signedIn(200),
+    call: () => ({ method: 'GET', url: '/api/calendar' }),
+    check: (res) => expect(res.body.items.map((y: { year: number }) => y.year)).toEqual(expect.arrayContaining([2024, CALENDAR.kept])),
+  },
+  {
+    name: 'GET /api/calendar/deadline',
+    expect: signedIn(200),
+    call: () => ({ method: 'GET', url: '/api/calendar/deadline?date=2024-12-31' }),
+    check: (res) => expect(res.body).toMatchObject({ nominal: '2024-12-31', dueDate: '2024-12-28', moved: true, rule: 'previous' }),
+  },
+  {
+    name: 'GET /api/calendar/:year',
+    expect: signedIn(200),
+    call: () => ({ method: 'GET', url: `/api/calendar/${CALENDAR.kept}` }),
+    check: (res) => expect(res.body).toMatchObject({ year: CALENDAR.kept, origin: 'added', daysOff: calendarYear(CALENDAR.kept).daysOff }),
+  },
+  {
+    name: 'PUT /api/calendar/:year',
+    expect: adminOnly,
+    call: (role) => {
+      const year = role === 'admin' ? CALENDAR.put : CALENDAR.kept;
+      return { method: 'PUT', url: `/api/calendar/${year}`, json: calendarYear(year, role) };
+    },
+    check: (res) => expect(res.body).toMatchObject({ year: CALENDAR.put, origin: 'added', updatedBy: EMAIL.admin }),
+  },
+  {
+    name: 'DELETE /api/calendar/:year',
+    expect: { ...signedIn(403), admin: 204 },
+    call: (role) => ({ method: 'DELETE', url: `/api/calendar/${role === 'admin' ? CALENDAR.removed : CALENDAR.kept}` }),
+    check: (res) => expect(res.raw.length).toBe(0),
+  },
+  {
     name: 'GET /api/openapi.json',
     expect: everyone(200),
     call: () => ({ method: 'GET', url: '/api/openapi.json' }),
@@ -522,6 +569,15 @@ describe('calls refused at the gate', () => {
 
     const users = await h.request('GET', '/api/users', { token: tokens.admin });
     expect(users.body.items.map((u: { email: string }) => u.email).filter((e: string) => e.startsWith('acc-'))).toEqual(['acc-admin@kontrol.test']);
+
+    // The calendar holds the admin's year and the kept one as entered; the removed one is gone.
+    const calendar = await h.request('GET', '/api/calendar', { token: tokens.admin });
+    const added = calendar.body.items.filter((y: { origin: string }) => y.origin === 'added');
+    expect(added.map((y: { year: number; source: string }) => [y.year, y.source])).toEqual([
+      [CALENDAR.kept, calendarYear(CALENDAR.kept).source],
+      [CALENDAR.put, calendarYear(CALENDAR.put).source],
+    ]);
+    expect((await h.api.db.repos.audit.forEntity('calendar', String(CALENDAR.kept))).map((e) => e.action)).toEqual(['created']);
 
     // The email went out again for the admin's request only.
     expect(await h.api.db.repos.outbox.get(fx.email)).toMatchObject({ status: 'sent', resends: 1 });
