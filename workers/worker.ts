@@ -7,9 +7,9 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from 
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
 import nodemailer from 'nodemailer';
-import { createCalendar } from '../domain/calendar';
 import { createEmailRenderer } from '../notifications/render';
 import { mongoUri, smtpUrl, temporalAddress } from '../config/services';
+import { loadCalendar } from '../store/calendar';
 import { connectDatabase } from '../store/db';
 import { createDigestActivities } from './activities/digest';
 import { createEmailActivities } from './activities/email';
@@ -81,8 +81,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
       ...email,
       ...createPlanningActivities({
         repos: db.repos,
-        // TODO(calendar): administrator-added years once store/calendar.ts lands.
-        calendar: async () => createCalendar(),
+        calendar: () => loadCalendar(db.repos),
         timezone: config.TIMEZONE,
         notifyHour: config.NOTIFY_HOUR,
       }),

@@ -6,6 +6,8 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { formatDateRu } from '../../domain/deadline';
 import { DEFAULT_POLICY } from '../../domain/policy';
+import { createPlanningActivities } from '../../workers/activities/planning';
+import { loadCalendar } from '../../store/calendar';
 import { eventually, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -216,5 +218,29 @@ describe('policies through the API', () => {
     expect(details).toMatch(/body\.policy/);
     expect(details).toMatch(message);
     expect(details).toMatch(/[а-я]/);
+  });
+});
+
+describe('planning with the calendar as it stands', () => {
+  it('counts working days over a year an administrator added', async () => {
+    const repos = h.api.db.repos;
+    const created = await h.request('POST', '/api/recommendations', {
+      token: tokens.curator,
+      json: {
+        source: { kind: 'letter', number: '766', date: '2022-08-26' },
+        text: 'Сформировать команды',
+        assignees: ['org-a'],
+        deadline: { due: '2099-06-10T23:59:59+07:00' }, // a Wednesday
+        policy: { remindBefore: [{ workingDays: 1 }], escalateAfter: [] },
+      },
+    });
+    const planner = createPlanningActivities({ repos, calendar: () => loadCalendar(repos), timezone: 'Asia/Tomsk', notifyHour: 9 });
+    const input = { recommendationId: created.body.id, due: '2099-06-10T16:59:59.000Z', issuedAt: '2099-01-01T00:00:00Z', plannedAt: '2099-01-01T00:00:00Z' };
+    expect((await planner.planNotifications(input)).map((s) => s.at)).toEqual(['2099-06-09T02:00:00.000Z']);
+
+    // The administrator adds 2099 with 09.06 a day off: the reminder moves to the working day before.
+    const put = await h.request('PUT', '/api/calendar/2099', { token: tokens.admin, json: { source: 'проверка', daysOff: ['2099-06-09'], workingWeekends: [] } });
+    expect(put.status).toBe(200);
+    expect((await planner.planNotifications(input)).map((s) => s.at)).toEqual(['2099-06-08T02:00:00.000Z']);
   });
 });
