@@ -25,6 +25,7 @@ import { ApiDocs } from './openapi';
 import { createOrganizationsRouter } from './organizations/router';
 import { createOutboxRouter } from './outbox/router';
 import { createPolicyRouter } from './policy/router';
+import { createDeadlinesRouter } from './deadlines/router';
 import { createRecommendationsRouter } from './recommendations/router';
 import { createRecommendationService } from './recommendations/service';
 import { createTemplatesRouter } from './templates/router';
@@ -75,6 +76,11 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
   app.use('/api/organizations', requireLogin, createOrganizationsRouter({ repos, docs }));
   app.use('/api/users', requireLogin, createUsersRouter({ repos, docs }));
   app.use('/api/settings', requireLogin, createPolicyRouter({ repos, docs }));
+  app.use(
+    '/api/deadlines',
+    requireLogin,
+    createDeadlinesRouter({ repos, docs, timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY }),
+  );
   app.use('/api/recommendations', requireLogin, createRecommendationsRouter({ repos, service: recommendations, docs }));
   app.use(
     '/api/assignments',

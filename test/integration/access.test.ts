@@ -275,6 +275,12 @@ const ROUTES: Route[] = [
     check: (res) => expect(res.body.items.map((u: { email: string }) => u.email)).toContain('executor@org-a.test'),
   },
   {
+    name: 'POST /api/deadlines/parse',
+    expect: staffOnly(200),
+    call: () => ({ method: 'POST', url: '/api/deadlines/parse', json: { text: 'срок – сентябрь 2022 г.', reference: '2022-05-31' } }),
+    check: (res) => expect(res.body).toMatchObject({ kind: 'date', nominal: '2022-09-30', dueDate: '2022-09-30' }),
+  },
+  {
     name: 'POST /api/recommendations',
     expect: staffOnly(201),
     call: () => ({ method: 'POST', url: '/api/recommendations', json: recommendation(['org-a']) }),

@@ -88,6 +88,7 @@ describe('the API', () => {
       ['PATCH', '/api/organizations/:code', () => '/api/organizations/org-a', 'admin'],
       ['POST', '/api/users', () => '/api/users', 'admin'],
       ['POST', '/api/recommendations', () => '/api/recommendations', 'curator'],
+      ['POST', '/api/deadlines/parse', () => '/api/deadlines/parse', 'curator'],
       ['POST', '/api/recommendations/:id/withdraw', () => `/api/recommendations/${untouched.recommendationId}/withdraw`, 'curator'],
       ['POST', '/api/assignments/:id/review', () => `/api/assignments/${untouched.assignmentId}/review`, 'curator'],
       ['POST', '/api/assignments/:id/extension-requests', () => `/api/assignments/${untouched.assignmentId}/extension-requests`, 'executor'],
@@ -239,6 +240,24 @@ describe('the API', () => {
 
     it('refuses a list filter with an unknown role with 400', async () => {
       expectInvalidField(await h.request('GET', '/api/users?role=boss', { token: tokens.admin }), 'query.role');
+    });
+  });
+
+  describe('deadline phrases', () => {
+    it('reads a protocol’s phrase, a recurring one, and answers unknown rather than guess', async () => {
+      const yearly = await h.request('POST', '/api/deadlines/parse', { token: tokens.curator, json: { text: 'срок: сентябрь 2023 г., далее – ежегодно', reference: '2022-05-31' } });
+      expect(yearly.status).toBe(200);
+      expect(yearly.body).toMatchObject({ kind: 'recurring', recurrence: { frequency: 'yearly' }, nominal: '2023-09-30', dueDate: '2023-09-29' });
+      expect(yearly.body.occurrences).toHaveLength(3);
+      const unknown = await h.request('POST', '/api/deadlines/parse', { token: tokens.curator, json: { text: 'в установленные сроки' } });
+      expect(unknown.body).toEqual({ kind: 'unknown', source: '' });
+    });
+
+    it('refuses a missing text, an impossible reference date and unknown fields with 400', async () => {
+      for (const json of [{}, { text: 'сентябрь', reference: '2023-02-30' }, { text: 'сентябрь', year: 2023 }, { text: 'x'.repeat(2001) }]) {
+        const res = await h.request('POST', '/api/deadlines/parse', { token: tokens.curator, json });
+        expectError(res, 400, 'validation_failed', /.+/);
+      }
     });
   });
 
