@@ -102,7 +102,7 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
   );
   // Previews render as the worker sends: the same renderer settings and the same base for links.
   const renderer = createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME });
-  const baseUrl = config.BASE_URL ?? `http://127.0.0.1:${config.PORT}`;
+  const { baseUrl } = config;
   app.use('/api/templates', requireLogin, createTemplatesRouter({ renderer, baseUrl, docs }));
   app.use('/api/outbox', requireLogin, createOutboxRouter({ repos, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, docs }));
 

@@ -61,6 +61,8 @@ export interface Config extends Env {
   dataDir: string;
   filesDir: string;
   uploadMaxFileBytes: number;
+  /** Where links in emails point: BASE_URL, else the API on this machine. */
+  baseUrl: string;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     filesDir: path.join(dataDir, 'files'),
     uploadMaxFileBytes: Math.round(values.UPLOAD_MAX_FILE_MB * 1024 * 1024),
+    baseUrl: values.BASE_URL ?? `http://127.0.0.1:${values.PORT}`,
   };
 }
 

@@ -62,7 +62,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   // Connects on the first send, so a worker starts even while SMTP is down.
   const transport = nodemailer.createTransport(smtpUrl(config));
   const renderer = createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME });
-  const baseUrl = config.BASE_URL ?? `http://127.0.0.1:${config.PORT}`;
+  const { baseUrl } = config;
   const email = createEmailActivities({ repos: db.repos, renderer, transport, from: config.MAIL_FROM, baseUrl, timezone: config.TIMEZONE });
   const worker = await Worker.create({
     connection,
