@@ -18,7 +18,16 @@ export const OrganizationBody = z.strictObject({
   groups: z.array(z.string().trim().min(1).max(64)).max(20).default([]),
   contacts: z.strictObject({ coordinator: emails, head: emails }).default({ coordinator: [], head: [] }),
 });
-const OrganizationPatch = OrganizationBody.omit({ code: true }).partial();
+// Without the create defaults: a field left out of a PATCH stays as it is (a default would wipe
+// the groups of an organisation whose contacts alone were changed).
+const OrganizationPatch = z
+  .strictObject({
+    name: OrganizationBody.shape.name,
+    kind: OrganizationBody.shape.kind,
+    groups: z.array(z.string().trim().min(1).max(64)).max(20),
+    contacts: z.strictObject({ coordinator: emails, head: emails }),
+  })
+  .partial();
 const CodeParams = z.object({ code: z.string().regex(ORG_CODE_PATTERN) });
 const ListQuery = z.strictObject({ kind: z.enum(ORGANIZATION_KINDS).optional(), group: z.string().optional() });
 
