@@ -28,6 +28,7 @@ import { createPolicyRouter } from './policy/router';
 import { createDeadlinesRouter } from './deadlines/router';
 import { createRecommendationsRouter } from './recommendations/router';
 import { createRecommendationService } from './recommendations/service';
+import { createGroupsRouter } from './groups/router';
 import { createTemplatesRouter } from './templates/router';
 import { createUsersRouter } from './users/router';
 
@@ -81,7 +82,8 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
     requireLogin,
     createDeadlinesRouter({ repos, docs, timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY }),
   );
-  app.use('/api/recommendations', requireLogin, createRecommendationsRouter({ repos, service: recommendations, docs }));
+  app.use('/api/groups', requireLogin, createGroupsRouter({ repos, docs }));
+  app.use('/api/recommendations', requireLogin, createRecommendationsRouter({ repos, service: recommendations, docs, cycleContext: { timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY } }));
   app.use(
     '/api/assignments',
     requireLogin,

@@ -19,7 +19,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/wo
 import pino from 'pino';
 import { startApi, type RunningApi } from '../api/server';
 import { loadConfig } from '../config';
-import { SINGLE_CYCLE, assignmentWorkflowId, recommendationWorkflowId } from '../domain/ids';
+import { FIRST_CYCLE, assignmentWorkflowId, recommendationWorkflowId } from '../domain/ids';
 import { spawnProcess, type ManagedProcess } from '../stack/processes';
 import { expectStatus, httpClient, type Http } from './lib/http';
 import { TreeMemorySampler } from './lib/proc-memory';
@@ -300,7 +300,7 @@ async function main(options: Options): Promise<BenchResult> {
       },
     });
     const id = expectStatus(res, 201, `create recommendation (${label})`).body.id;
-    appWorkflowIds.push(recommendationWorkflowId(id), ...assignees.map((organization) => assignmentWorkflowId({ recommendationId: id, organization, cycle: SINGLE_CYCLE })));
+    appWorkflowIds.push(recommendationWorkflowId(id), ...assignees.map((organization) => assignmentWorkflowId({ recommendationId: id, organization, cycle: FIRST_CYCLE })));
     return id;
   };
   type Issued = { assignments: Array<{ id: string; organization: string }> };

@@ -4,8 +4,8 @@ export const ORG_CODE_PATTERN = /^[a-z0-9][a-z0-9-]{1,63}$/;
 export const RECOMMENDATION_ID_PATTERN = /^[A-Za-z0-9_-]{6,40}$/;
 export const ASSIGNMENT_ID_PATTERN = /^([A-Za-z0-9_-]{6,40})\.([a-z0-9][a-z0-9-]{1,63})\.([0-9]{1,4})$/;
 
-/** Until recurring deadlines arrive, every assignment has one cycle. */
-export const SINGLE_CYCLE = 1;
+/** The cycle of a one-off recommendation's assignments, and the first of a recurring one's. */
+export const FIRST_CYCLE = 1;
 
 export interface AssignmentKey {
   recommendationId: string;

@@ -103,7 +103,7 @@ export function pluralRu(n: number, forms: [one: string, few: string, many: stri
   return rule === 'one' ? forms[0] : rule === 'few' ? forms[1] : forms[2];
 }
 
-function hasTimePart(duration: Duration): boolean {
+export function hasTimePart(duration: Duration): boolean {
   const { hours = 0, minutes = 0, seconds = 0, milliseconds = 0 } = duration.toObject();
   return hours !== 0 || minutes !== 0 || seconds !== 0 || milliseconds !== 0;
 }

@@ -25,6 +25,8 @@ export interface AssignmentEmailData {
   source: SourceRef;
   text: string;
   due: string;
+  /** A recurring recommendation's cycle («2024», «II кв. 2024»); empty for a one-off one. */
+  period: string;
   link: string;
   /** The curator's or executor's comment on this event. */
   comment: string;

@@ -10,7 +10,7 @@ import type { RecommendationService, NewRecommendation } from '../api/recommenda
 import { createUser } from '../api/users/router';
 import type { Organization } from '../store/models';
 import type { Repositories } from '../store/repositories';
-import { AUTHORITY, DEPARTMENT, MUNICIPALITIES, MUNICIPAL_AUTHORITIES_GROUP, RVCI_GROUP } from './organizations';
+import { AUTHORITY, DEPARTMENT, GROUPS, MUNICIPALITIES, MUNICIPAL_AUTHORITIES_GROUP, RVCI_GROUP } from './organizations';
 
 export const DEMO_DOMAIN = 'demo.kontrol.test';
 
@@ -75,7 +75,7 @@ export const DEMO_RECOMMENDATIONS: Array<{ id: string; input: NewRecommendation 
       text:
         'Сформировать муниципальные педагогические команды учителей-предметников, обеспечить на системной основе их повышение квалификации по программам подготовки обучающихся к олимпиадам повышенного уровня (срок: сентябрь 2023 г., далее – ежегодно)',
       assignees: municipalities,
-      deadline: { due: '2023-09-30' },
+      deadline: { due: '2023-09-30', recurrence: { frequency: 'yearly' } },
     },
   },
   {
@@ -111,11 +111,17 @@ export async function seedDemoData({
   logger: Logger;
 }): Promise<void> {
   for (const org of demoOrganizations()) await repos.organizations.create(org);
+  const seeder: ActorRef = { id: 'demo-seed', email: `seed@${DEMO_DOMAIN}`, role: 'admin' };
+  for (const group of GROUPS) {
+    // Only when missing: an administrator's later edits are theirs.
+    if (!(await repos.groups.get(group.code)))
+      await repos.groups.put(group.code, { name: group.name, phrases: group.phrases }, seeder);
+  }
   for (const user of DEMO_USERS) {
     if (!(await repos.users.findByEmail(user.email))) await createUser(repos, { ...user, password });
   }
-  const curator = (await repos.users.findByEmail(DEMO_USERS[0].email))!;
-  const actor: ActorRef = { id: curator._id, email: curator.email, role: curator.role };
+  const issuer = (await repos.users.findByEmail(DEMO_USERS[0].email))!;
+  const actor: ActorRef = { id: issuer._id, email: issuer.email, role: issuer.role };
   for (const { id, input } of DEMO_RECOMMENDATIONS) {
     if (!(await repos.recommendations.get(id))) await recommendations.create(input, actor, { id });
     const rec = await repos.recommendations.get(id);

@@ -8,6 +8,24 @@ import type { Organization } from '../store/models';
 export const MUNICIPAL_AUTHORITIES_GROUP = 'municipal-education-authorities';
 export const RVCI_GROUP = 'rvci';
 
+/** The groups as data an administrator then keeps: how letters name them, for the protocol import. */
+export const GROUPS: Array<{ code: string; name: string; phrases: string[] }> = [
+  {
+    code: MUNICIPAL_AUTHORITIES_GROUP,
+    name: 'Органы местного самоуправления, осуществляющие управление в сфере образования',
+    phrases: [
+      'органов местного самоуправления, осуществляющих управление в сфере образования',
+      'муниципальных органов управления образованием',
+      'муниципальные координаторы',
+    ],
+  },
+  {
+    code: RVCI_GROUP,
+    name: 'Ресурсно-внедренческие центры инноваций (РВЦИ)',
+    phrases: ['ресурсно-внедренческих центров инноваций', 'РВЦИ'],
+  },
+];
+
 export const MUNICIPALITIES: Array<{ code: string; name: string }> = [
   { code: 'tomsk', name: 'Город Томск' },
   { code: 'seversk', name: 'ЗАТО Северск' },

@@ -5,6 +5,7 @@
  */
 import { Schema, type Connection } from 'mongoose';
 import type { AssignmentStatus, ActorRef, ExtensionRequest } from '../domain/assignment';
+import type { Recurrence } from '../domain/cycles';
 import type { NotificationPolicy } from '../domain/policy';
 import type { Role } from '../domain/roles';
 
@@ -60,6 +61,8 @@ export interface Recommendation {
   deadline: { due: Date; input: string; nominal?: string; moved?: boolean };
   /** Reminders and escalation for this recommendation; absent on records made before policies. */
   policy?: NotificationPolicy;
+  /** A recurring deadline: `deadline` is then the first cycle's. */
+  recurrence?: Recurrence;
   status: RecommendationStatus;
   createdBy: ActorRef;
   issuedAt?: Date;
@@ -76,6 +79,8 @@ export interface AssignmentView {
   recommendationId: string;
   organization: string;
   cycle: number;
+  /** How people name a recurring recommendation's cycle («2024», «II кв. 2024»); absent otherwise. */
+  period?: string;
   status: AssignmentStatus;
   overdue: boolean;
   due: Date;
@@ -118,11 +123,46 @@ export interface AuditEntry {
   at: Date;
   actor: ActorRef;
   action: string;
-  entity: { kind: 'assignment' | 'recommendation' | 'organization' | 'user' | 'session' | 'settings' | 'calendar' | 'email'; id: string };
+  entity: { kind: 'assignment' | 'recommendation' | 'organization' | 'group' | 'import' | 'user' | 'session' | 'settings' | 'calendar' | 'email'; id: string };
   details: Record<string, unknown>;
 }
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+/**
+ * A group of addressees an administrator keeps («органы местного самоуправления, осуществляющие
+ * управление в сфере образования»): its members are the organisations listing its code in `groups`;
+ * its phrases are how letters address it, which the protocol import recognises.
+ */
+export interface OrganizationGroup {
+  _id: string; // the group code
+  name: string;
+  phrases: string[];
+  updatedBy?: ActorRef;
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+export type ImportStatus = 'draft' | 'confirming' | 'confirmed';
+
+/**
+ * A protocol or letter pasted for import: the text, what was read from it (drafts for review), and,
+ * once a curator confirmed, exactly what was created from it, so a repeated or resumed confirmation
+ * creates nothing twice.
+ */
+export interface ProtocolImport {
+  _id: string;
+  text: string;
+  /** The document's date used for phrases without a year, YYYY-MM-DD. */
+  reference: string;
+  /** The drafts as read: source, documents, items (see api/imports). */
+  drafts: unknown;
+  status: ImportStatus;
+  createdBy: ActorRef;
+  confirmation?: { by: ActorRef; at: Date; recommendations: Array<{ n: number; id: string; input: unknown }> };
+  createdAt?: Date;
+  updatedAt?: Date;
+}
 
 /** A named setting an administrator changes at run time, such as the default notification policy. */
 export interface Setting {
@@ -229,6 +269,7 @@ const recommendationSchema = new Schema<Recommendation>(
     assignees: { type: [String], required: true },
     deadline: { due: { type: Date, required: true }, input: String, nominal: String, moved: Boolean },
     policy: { type: Schema.Types.Mixed, default: undefined },
+    recurrence: { type: Schema.Types.Mixed, default: undefined },
     status: { type: String, required: true, default: 'draft' },
     createdBy: actorSchema,
     issuedAt: Date,
@@ -248,6 +289,7 @@ const assignmentSchema = new Schema<AssignmentView>(
     recommendationId: { type: String, required: true },
     organization: { type: String, required: true },
     cycle: { type: Number, required: true },
+    period: { type: String },
     status: { type: String, required: true },
     overdue: { type: Boolean, default: false },
     due: { type: Date, required: true },
@@ -361,6 +403,30 @@ const calendarYearSchema = new Schema<AddedCalendarYear>(
   { timestamps: true, versionKey: false },
 );
 
+const groupSchema = new Schema<OrganizationGroup>(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    phrases: { type: [String], default: [] },
+    updatedBy: actorSchema,
+  },
+  { timestamps: true, versionKey: false },
+);
+
+const importSchema = new Schema<ProtocolImport>(
+  {
+    _id: { type: String, required: true },
+    text: { type: String, required: true },
+    reference: { type: String, required: true },
+    drafts: { type: Schema.Types.Mixed, required: true },
+    status: { type: String, required: true, default: 'draft' },
+    createdBy: actorSchema,
+    confirmation: { type: Schema.Types.Mixed, default: undefined },
+  },
+  { timestamps: true, versionKey: false, minimize: false },
+);
+importSchema.index({ createdAt: -1, _id: -1 });
+
 export function registerModels(connection: Connection) {
   return {
     organizations: connection.model<Organization>('Organization', organizationSchema, 'organizations'),
@@ -373,6 +439,8 @@ export function registerModels(connection: Connection) {
     outbox: connection.model<OutboxEmail>('OutboxEmail', outboxSchema, 'outbox'),
     settings: connection.model<Setting>('Setting', settingSchema, 'settings'),
     calendarYears: connection.model<AddedCalendarYear>('CalendarYear', calendarYearSchema, 'calendar_years'),
+    groups: connection.model<OrganizationGroup>('OrganizationGroup', groupSchema, 'organization_groups'),
+    imports: connection.model<ProtocolImport>('ProtocolImport', importSchema, 'imports'),
   };
 }
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { QueryFilter } from 'mongoose';
 import type { ActorRef, AssignmentState, AssignmentStatus } from '../domain/assignment';
 import type { Role } from '../domain/roles';
-import { SINGLE_CYCLE, assignmentId } from '../domain/ids';
+import { FIRST_CYCLE, assignmentId } from '../domain/ids';
 import type {
   AddedCalendarYear,
   AssignmentView,
@@ -15,14 +15,20 @@ import type {
   EvidenceFile,
   Models,
   Organization,
+  OrganizationGroup,
   OrganizationKind,
   OutboxEmail,
   OutboxStatus,
+  ProtocolImport,
   Recommendation,
   RecommendationStatus,
   SourceDocument,
   User,
 } from './models';
+
+function emptyCounts(): Record<string, number> {
+  return { total: 0, issued: 0, submitted: 0, returned: 0, accepted: 0, withdrawn: 0, overdue: 0 };
+}
 
 export function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: number }).code === 11000;
@@ -63,8 +69,16 @@ export interface OutboxFilter {
   assignmentId?: string;
 }
 
+/** Which cycle a batch of assignments belongs to, and its deadline. */
+export interface CycleSpec {
+  cycle: number;
+  due: Date;
+  period?: string;
+}
+
 export interface AssignmentFilter {
   organization?: string;
+  cycle?: number;
   status?: AssignmentStatus;
   recommendationId?: string;
   overdue?: boolean;
@@ -163,17 +177,22 @@ export function createRepositories(models: Models) {
      * Creates the read-model rows of a recommendation's assignments for the given addressees, so
      * lists show them at once; rows that exist (perhaps already further on) are left alone.
      */
-    async ensureIssued(rec: Pick<Recommendation, '_id' | 'deadline'>, organizations: string[]): Promise<AssignmentView[]> {
-      const cycle = SINGLE_CYCLE;
+    async ensureIssued(
+      rec: Pick<Recommendation, '_id' | 'deadline'>,
+      organizations: string[],
+      cycleSpec: CycleSpec = { cycle: FIRST_CYCLE, due: rec.deadline.due },
+    ): Promise<AssignmentView[]> {
+      const { cycle, due, period } = cycleSpec;
       const rows: AssignmentView[] = organizations.map((organization) => ({
         _id: assignmentId({ recommendationId: rec._id, organization, cycle }),
         recommendationId: rec._id,
         organization,
         cycle,
+        ...(period ? { period } : {}),
         status: 'issued',
         overdue: false,
-        due: rec.deadline.due,
-        originalDue: rec.deadline.due,
+        due,
+        originalDue: due,
         acceptedLate: null,
         extension: null,
         lastSubmittedAt: null,
@@ -230,12 +249,23 @@ export function createRepositories(models: Models) {
       if (filter.organization) query.organization = filter.organization;
       if (filter.status) query.status = filter.status;
       if (filter.recommendationId) query.recommendationId = filter.recommendationId;
+      if (filter.cycle !== undefined) query.cycle = filter.cycle;
       if (filter.overdue !== undefined) query.overdue = filter.overdue;
       const [items, total] = await Promise.all([
         models.assignments.find(query).sort({ overdue: -1, due: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
         models.assignments.countDocuments(query),
       ]);
       return { items, total };
+    },
+    /**
+     * One page of a recommendation's open rows, every cycle, in a stable order: what a withdrawal
+     * has to reach. Accepted and withdrawn rows are final (the read model only trails the workflow).
+     */
+    async openPage(recommendationId: string, offset: number, limit: number) {
+      const query: QueryFilter<AssignmentView> = { recommendationId };
+      const rows = await models.assignments.find(query, { _id: 1, organization: 1, cycle: 1, status: 1 }).sort({ _id: 1 }).skip(offset).limit(limit).lean();
+      const total = await models.assignments.countDocuments(query);
+      return { rows: rows.filter((r) => r.status !== 'accepted' && r.status !== 'withdrawn'), count: rows.length, done: offset + rows.length >= total };
     },
     forRecommendation: (recommendationId: string) =>
       models.assignments.find({ recommendationId }).sort({ organization: 1, cycle: 1 }).lean(),
@@ -264,6 +294,24 @@ export function createRepositories(models: Models) {
       ]);
       return { review, overdue, dueSoon };
     },
+    /** A recurring recommendation's counts per cycle, the latest cycle first. */
+    async countsByCycle(recommendationId: string, organization?: string) {
+      const match: QueryFilter<AssignmentView> = { recommendationId };
+      if (organization) match.organization = organization;
+      const rows = await models.assignments.aggregate<{ _id: { cycle: number; period?: string; status: string; overdue: boolean }; n: number }>([
+        { $match: match },
+        { $group: { _id: { cycle: '$cycle', period: '$period', status: '$status', overdue: '$overdue' }, n: { $sum: 1 } } },
+      ]);
+      const cycles = new Map<number, { cycle: number; period: string | null; counts: Record<string, number> }>();
+      for (const row of rows) {
+        const entry = cycles.get(row._id.cycle) ?? { cycle: row._id.cycle, period: row._id.period ?? null, counts: emptyCounts() };
+        entry.counts[row._id.status] = (entry.counts[row._id.status] ?? 0) + row.n;
+        entry.counts.total += row.n;
+        if (row._id.overdue) entry.counts.overdue += row.n;
+        cycles.set(row._id.cycle, entry);
+      }
+      return [...cycles.values()].sort((a, b) => b.cycle - a.cycle);
+    },
     async countsByState(recommendationId: string, organization?: string) {
       const match: QueryFilter<AssignmentView> = { recommendationId };
       if (organization) match.organization = organization;
@@ -271,7 +319,7 @@ export function createRepositories(models: Models) {
         { $match: match },
         { $group: { _id: { status: '$status', overdue: '$overdue' }, n: { $sum: 1 } } },
       ]);
-      const counts: Record<string, number> = { total: 0, issued: 0, submitted: 0, returned: 0, accepted: 0, withdrawn: 0, overdue: 0 };
+      const counts = emptyCounts();
       for (const row of rows) {
         counts[row._id.status] = (counts[row._id.status] ?? 0) + row.n;
         counts.total += row.n;
@@ -389,7 +437,63 @@ export function createRepositories(models: Models) {
     },
   };
 
-  return { organizations, users, sources, recommendations, assignments, evidence, audit, outbox, settings, calendar };
+  const groups = {
+    list: () => models.groups.find().sort({ _id: 1 }).lean(),
+    get: (code: string) => models.groups.findById(code).lean(),
+    /** Creates or replaces the group's name and phrases; returns it as stored. */
+    async put(code: string, group: Pick<OrganizationGroup, 'name' | 'phrases'>, by: ActorRef): Promise<OrganizationGroup> {
+      const write = () =>
+        models.groups.findOneAndUpdate({ _id: code }, { $set: { ...group, updatedBy: by } }, { upsert: true, returnDocument: 'after' }).lean();
+      try {
+        return (await write())!;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        return (await write())!;
+      }
+    },
+    /**
+     * Makes exactly `members` the group's organisations: one small write per organisation that
+     * changes (FerretDB's SQLite backend stalls on a single write matching many documents).
+     */
+    async setMembers(code: string, members: string[]): Promise<void> {
+      const current = await models.organizations.find({ groups: code }, { _id: 1 }).lean();
+      const wanted = new Set(members);
+      for (const org of current) if (!wanted.has(org._id)) await models.organizations.updateOne({ _id: org._id }, { $pull: { groups: code } });
+      const have = new Set(current.map((o) => o._id));
+      for (const id of members) if (!have.has(id)) await models.organizations.updateOne({ _id: id }, { $addToSet: { groups: code } });
+    },
+    /** Removes the group and every membership in it; says whether there was one. */
+    async remove(code: string): Promise<boolean> {
+      await groups.setMembers(code, []);
+      return (await models.groups.deleteOne({ _id: code })).deletedCount === 1;
+    },
+  };
+
+  const imports = {
+    create: async (doc: ProtocolImport) => (await models.imports.create(doc)).toObject() as ProtocolImport,
+    get: (id: string) => models.imports.findById(id).lean(),
+    async list(page: Page) {
+      const [items, total] = await Promise.all([
+        models.imports.find({}, { text: 0 }).sort({ createdAt: -1, _id: -1 }).skip(page.offset).limit(page.limit).lean(),
+        models.imports.countDocuments({}),
+      ]);
+      return { items, total };
+    },
+    /**
+     * draft → confirming, once, recording what will be created; returns the import as it is after.
+     * The caller then creates whatever of the recorded list is missing: a second or resumed call
+     * finds the same list and creates nothing twice.
+     */
+    async claim(id: string, confirmation: NonNullable<ProtocolImport['confirmation']>): Promise<ProtocolImport | null> {
+      await models.imports.updateOne({ _id: id, status: 'draft' }, { $set: { status: 'confirming', confirmation } });
+      return models.imports.findById(id).lean();
+    },
+    async markConfirmed(id: string): Promise<void> {
+      await models.imports.updateOne({ _id: id }, { $set: { status: 'confirmed' } });
+    },
+  };
+
+  return { organizations, users, sources, recommendations, assignments, evidence, audit, outbox, settings, calendar, groups, imports };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;

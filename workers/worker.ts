@@ -84,6 +84,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
         calendar: () => loadCalendar(db.repos),
         timezone: config.TIMEZONE,
         notifyHour: config.NOTIFY_HOUR,
+        rule: config.DEADLINE_NON_WORKING_DAY,
       }),
       ...createDigestActivities({ repos: db.repos, renderer, deliver: email.deliver, baseUrl, timezone: config.TIMEZONE }),
     },

@@ -67,12 +67,30 @@ export interface RecommendationWorkflowInput {
   issuedBy: ActorRef;
   /** How many assignment workflows one activity starts; keeps this workflow's history short. */
   batchSize?: number;
+  /**
+   * A recurring recommendation: the cycle this run issues. Each run issues one cycle, waits for the
+   * next one to appear and continues as new with it, so the history stays short however many run.
+   */
+  recurring?: CycleToIssue;
+}
+
+export interface CycleToIssue {
+  cycle: number;
+  /** ISO instant of the cycle's deadline. */
+  due: string;
+  /** ISO instant the cycle appears (its deadline less the lead time). */
+  appearsAt: string;
+  period: string;
 }
 
 export interface RecommendationProgress {
   status: 'issuing' | 'issued' | 'withdrawing' | 'withdrawn';
+  /** Assignments started (by this run, for a recurring recommendation: of its cycle). */
   started: number;
   withdrawn: number;
+  /** A recurring recommendation's cycle being issued or under way, and the next one once planned. */
+  cycle?: CycleToIssue;
+  nextCycle?: CycleToIssue;
 }
 
 export const withdrawRecommendationUpdate = defineUpdate<RecommendationProgress, [WithdrawInput]>(

@@ -1,13 +1,29 @@
 /**
  * One issued recommendation: starts its assignment workflows in batches (an activity per batch, so
  * the history stays a few dozen events even for thousands of addressees) and withdraws them all.
+ *
+ * A recurring recommendation issues one cycle per run: it starts the cycle's assignments, plans the
+ * next cycle, sleeps until that cycle appears and continues as new with it. Withdrawing stops the
+ * cycles to come and withdraws the open assignments of every cycle. The recurring path is chosen by
+ * the input (`recurring`), which runs started before it existed never carry, so their histories
+ * replay unchanged without a patch.
  */
-import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+} from '@temporalio/workflow';
 import type { createIssuingActivities } from '../workers/activities/issuing';
+import type { createPlanningActivities } from '../workers/activities/planning';
 import type { createProjectionActivities } from '../workers/activities/projection';
 import { FailureType } from '../domain/errors';
 import {
   type RecommendationProgress,
+  type CycleToIssue,
   type RecommendationWorkflowInput,
   type WithdrawInput,
   recommendationProgressQuery,
@@ -22,6 +38,10 @@ const { startAssignmentBatch, withdrawAssignmentBatch } = proxyActivities<Return
   heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
+const { planCycle } = proxyLocalActivities<ReturnType<typeof createPlanningActivities>>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
 const { projectRecommendation } = proxyActivities<ReturnType<typeof createProjectionActivities>>({
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
@@ -29,7 +49,7 @@ const { projectRecommendation } = proxyActivities<ReturnType<typeof createProjec
 
 export async function recommendationWorkflow(input: RecommendationWorkflowInput): Promise<RecommendationProgress> {
   const batchSize = input.batchSize ?? DEFAULT_BATCH_SIZE;
-  const progress: RecommendationProgress = { status: 'issuing', started: 0, withdrawn: 0 };
+  const progress: RecommendationProgress = { status: 'issuing', started: 0, withdrawn: 0, ...(input.recurring ? { cycle: input.recurring } : {}) };
   let withdrawal: WithdrawInput | undefined;
 
   setHandler(
@@ -63,11 +83,21 @@ export async function recommendationWorkflow(input: RecommendationWorkflowInput)
       issuedBy: input.issuedBy,
       offset: progress.started,
       limit: batchSize,
+      ...(input.recurring ? { cycle: input.recurring } : {}),
     });
     progress.started += batch.count;
     done = batch.done;
   }
   if (!withdrawal) progress.status = 'issued';
+
+  if (input.recurring) {
+    const next = await awaitNextCycle(input.recommendationId, input.recurring, progress, () => withdrawal !== undefined);
+    if (next) {
+      await condition(allHandlersFinished);
+      // A withdrawal's handler sets `withdrawal` as it starts, so one that came meanwhile is seen here.
+      if (!withdrawal) return continueAsNew<typeof recommendationWorkflow>({ ...input, recurring: next });
+    }
+  }
 
   await condition(() => withdrawal !== undefined);
   const { actor, reason } = withdrawal!;
@@ -80,4 +110,26 @@ export async function recommendationWorkflow(input: RecommendationWorkflowInput)
   progress.status = 'withdrawn';
   await condition(allHandlersFinished);
   return progress;
+}
+
+/**
+ * Plans the cycle after `current` and sleeps until it appears, planning again on waking (an
+ * administrator may have changed the calendar meanwhile). Undefined when withdrawn first, or when
+ * the recommendation no longer recurs.
+ */
+async function awaitNextCycle(
+  recommendationId: string,
+  current: CycleToIssue,
+  progress: RecommendationProgress,
+  withdrawn: () => boolean,
+): Promise<CycleToIssue | undefined> {
+  while (!withdrawn()) {
+    const next = await planCycle({ recommendationId, cycle: current.cycle + 1 });
+    if (!next) return undefined;
+    progress.nextCycle = next;
+    const wait = Date.parse(next.appearsAt) - Date.now();
+    if (wait <= 0) return next;
+    if (await condition(withdrawn, wait)) return undefined;
+  }
+  return undefined;
 }

@@ -29,6 +29,7 @@ const ListQuery = z.strictObject({
   organization: z.string().regex(ORG_CODE_PATTERN).optional(),
   status: z.enum(ASSIGNMENT_STATUSES).optional(),
   recommendation: z.string().regex(RECOMMENDATION_ID_PATTERN).optional(),
+  cycle: z.coerce.number().int().min(1).max(9999).optional(),
   overdue: queryBoolean.optional(),
   ...pagination,
 });
@@ -54,6 +55,7 @@ const AssignmentOut = z
     organization: z.string(),
     organizationName: z.string().nullable(),
     cycle: z.number(),
+    period: z.string().nullable().meta({ description: 'Период цикла повторяющейся рекомендации («2024», «II кв. 2024»)' }),
     status: z.enum(ASSIGNMENT_STATUSES),
     overdue: z.boolean(),
     due: z.string(),
@@ -129,12 +131,13 @@ export function createAssignmentsRouter({
   });
   router.get('/', validate({ query: ListQuery }), async (req, res) => {
     const actor = actorOf(req);
-    const { organization, status, recommendation, overdue, limit, offset } = req.query;
+    const { organization, status, recommendation, cycle, overdue, limit, offset } = req.query;
     if (actor.role === 'executor' && organization && organization !== actor.organization) return void res.json({ items: [], total: 0 });
     const filter = {
       organization: actor.role === 'executor' ? actor.organization : organization,
       status,
       recommendationId: recommendation,
+      cycle,
       overdue,
     };
     const { items, total } = await repos.assignments.list(filter, { limit, offset });

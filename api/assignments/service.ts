@@ -53,6 +53,7 @@ export function toAssignmentOut(
     organization: view.organization,
     organizationName: org?.name ?? null,
     cycle: view.cycle,
+    period: view.period ?? null,
     status: view.status,
     overdue: view.overdue,
     due: view.due.toISOString(),

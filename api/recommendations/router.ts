@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { isDeadlineInput } from '../../domain/deadline';
+import { FREQUENCIES, currentCycle, cycleAt, recurringDeadlineOf, type Cycle } from '../../domain/cycles';
+import { isDeadlineInput, type NonWorkingDayRule } from '../../domain/deadline';
+import { loadCalendar } from '../../store/calendar';
 import { ORG_CODE_PATTERN, RECOMMENDATION_ID_PATTERN } from '../../domain/ids';
 import { ROLES, STAFF_ROLES, type Actor } from '../../domain/roles';
 import { SOURCE_KINDS, type Recommendation } from '../../store/models';
@@ -8,11 +10,26 @@ import type { Repositories } from '../../store/repositories';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
-import { PolicySchema } from '../policy/schema';
+import { OffsetSchema, PolicySchema } from '../policy/schema';
 import { pagination, validate } from '../validate';
 import type { RecommendationService } from './service';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'дата в виде ГГГГ-ММ-ДД');
+
+export const RecurrenceSchema = z
+  .strictObject({
+    frequency: z.enum(FREQUENCIES).meta({ description: 'yearly, quarterly, monthly; interval — через every (для проверки и демонстрации)' }),
+    every: z.string().max(40).optional().meta({ description: 'Только для interval: длительность ISO 8601, например PT30S' }),
+    leadTime: OffsetSchema.optional().meta({ description: 'За сколько до срока появляется поручение цикла (по умолчанию — один период)' }),
+  })
+  .meta({ id: 'Recurrence' });
+const RecurrenceOut = z.object({
+  frequency: z.enum(FREQUENCIES),
+  every: z.string().nullable(),
+  leadTime: OffsetSchema,
+  monthEnd: z.boolean(),
+});
+const CycleOut = z.object({ cycle: z.number(), period: z.string(), due: z.string(), appearsAt: z.string() });
 
 export const RecommendationBody = z.strictObject({
   source: z.strictObject({
@@ -23,12 +40,28 @@ export const RecommendationBody = z.strictObject({
     issuer: z.string().trim().min(2).max(300).optional(),
   }),
   text: z.string().trim().min(5, 'текст рекомендации слишком короткий').max(20_000),
-  assignees: z.array(z.string().regex(ORG_CODE_PATTERN, 'неверный код организации')).min(1, 'нужен хотя бы один адресат').max(5000),
+  assignees: z
+    .array(z.string().regex(ORG_CODE_PATTERN, 'неверный код организации'))
+    .max(5000)
+    .optional()
+    .meta({ description: 'Адресаты по одному; вместе с groups — хотя бы один' }),
+  groups: z
+    .array(z.string().regex(ORG_CODE_PATTERN, 'неверный код группы'))
+    .max(50)
+    .optional()
+    .meta({ description: 'Группы адресатов: выдаётся всем организациям группы, какие в ней сейчас' }),
   deadline: z.strictObject({
-    due: z.string().refine(isDeadlineInput, 'срок: ГГГГ-ММ-ДД или дата-время ISO 8601 со смещением'),
+    due: z
+      .string()
+      .refine(isDeadlineInput, 'срок: ГГГГ-ММ-ДД или дата-время ISO 8601 со смещением')
+      .meta({ description: 'Срок; для повторяющейся рекомендации — срок первого цикла' }),
+    recurrence: RecurrenceSchema.optional(),
   }),
   /** Reminders and escalation; the administrator's default when absent. */
   policy: PolicySchema.optional(),
+}).refine((body) => (body.assignees?.length ?? 0) + (body.groups?.length ?? 0) > 0, {
+  message: 'нужен хотя бы один адресат: организации или группа',
+  path: ['assignees'],
 });
 const IdParams = z.object({ id: z.string().regex(RECOMMENDATION_ID_PATTERN, 'неверный идентификатор') });
 const WithdrawBody = z.strictObject({ reason: z.string().trim().min(3, 'укажите причину отзыва').max(2000) });
@@ -58,6 +91,16 @@ export const RecommendationOut = z
       moved: z.boolean(),
     }),
     policy: PolicySchema.nullable(),
+    recurrence: RecurrenceOut.nullable(),
+    cycles: z
+      .object({
+        current: CycleOut,
+        next: CycleOut,
+        issued: z.array(z.object({ cycle: z.number(), period: z.string().nullable(), counts: Counts })).meta({ description: 'Выданные циклы, последний первым, с числом поручений в каждом состоянии' }),
+      })
+      .nullable()
+      .optional()
+      .meta({ description: 'Для повторяющейся: текущий цикл и следующий (только в карточке рекомендации)' }),
     createdAt: z.string(),
     issuedAt: z.string().nullable(),
     withdrawal: z.object({ reason: z.string(), at: z.string() }).nullable(),
@@ -82,6 +125,9 @@ function toOut(rec: Recommendation, actor: Actor) {
     },
     // How the addressee will be chased is staff business; an executor sees only the deadline.
     policy: actor.role === 'executor' ? null : (rec.policy ?? null),
+    recurrence: rec.recurrence
+      ? { frequency: rec.recurrence.frequency, every: rec.recurrence.every ?? null, leadTime: rec.recurrence.leadTime, monthEnd: rec.recurrence.monthEnd }
+      : null,
     createdAt: (rec.createdAt ?? new Date(0)).toISOString(),
     issuedAt: rec.issuedAt?.toISOString() ?? null,
     withdrawal: rec.withdrawal && rec.withdrawnAt ? { reason: rec.withdrawal.reason, at: rec.withdrawnAt.toISOString() } : null,
@@ -99,12 +145,25 @@ export function createRecommendationsRouter({
   repos,
   service,
   docs,
+  cycleContext,
 }: {
   repos: Repositories;
   service: RecommendationService;
   docs: ApiDocs;
+  cycleContext: { timezone: string; rule: NonWorkingDayRule };
 }) {
   const router = Router();
+
+  /** A recurring recommendation's cycle under way (or about to be issued) and the next one. */
+  async function cyclesOf(rec: Recommendation) {
+    const deadline = recurringDeadlineOf(rec);
+    if (!deadline) return null;
+    const context = { calendar: await loadCalendar(repos), timezone: cycleContext.timezone, rule: cycleContext.rule };
+    const current = currentCycle(deadline, new Date(), context);
+    const next = cycleAt(deadline, current.cycle + 1, context);
+    const out = (c: Cycle) => ({ cycle: c.cycle, period: c.period, due: c.due.toISOString(), appearsAt: c.appearsAt.toISOString() });
+    return { current: out(current), next: out(next) };
+  }
 
   docs.route('post', '/api/recommendations', {
     summary: 'Создать рекомендацию (черновик)',
@@ -130,7 +189,7 @@ export function createRecommendationsRouter({
       schema: z.object({
         id: z.string(),
         status: z.literal('issued'),
-        assignments: z.array(z.object({ id: z.string(), organization: z.string(), due: z.string() })),
+        assignments: z.array(z.object({ id: z.string(), organization: z.string(), cycle: z.number(), period: z.string().nullable(), due: z.string() })),
       }),
     },
     errors: [404, 409],
@@ -192,7 +251,9 @@ export function createRecommendationsRouter({
     const rec = await repos.recommendations.get(req.params.id);
     if (!rec || !canSee(rec, actor)) throw notFound('Рекомендация не найдена');
     const counts = await repos.assignments.countsByState(rec._id, actor.role === 'executor' ? actor.organization : undefined);
-    res.json({ ...toOut(rec, actor), counts });
+    const organization = actor.role === 'executor' ? actor.organization : undefined;
+    const cycles = await cyclesOf(rec);
+    res.json({ ...toOut(rec, actor), counts, cycles: cycles && { ...cycles, issued: await repos.assignments.countsByCycle(rec._id, organization) } });
   });
 
   return router;

@@ -8,7 +8,8 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ActorRef } from '../../domain/assignment';
 import { resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
 import { recommendationWorkflowId } from '../../domain/ids';
-import type { NotificationPolicy } from '../../domain/policy';
+import type { NotificationPolicy, Offset } from '../../domain/policy';
+import { currentCycle, defaultLeadTime, isMonthEnd, recurrenceProblem, recurringDeadlineOf, type Recurrence, type RecurrenceFrequency } from '../../domain/cycles';
 import { loadCalendar } from '../../store/calendar';
 import { loadDefaultPolicy } from '../../store/policy';
 import type { Recommendation, SourceKind } from '../../store/models';
@@ -22,9 +23,19 @@ export const DEFAULT_ISSUER = 'ОГБУ «Региональный центр р
 export interface NewRecommendation {
   source: { kind: SourceKind; number: string; date: string; title?: string; issuer?: string };
   text: string;
-  assignees: string[];
-  deadline: { due: string };
+  /** Addressees one by one, and/or every member of the named groups (taken as they are now). */
+  assignees?: string[];
+  groups?: string[];
+  /** The deadline, or the first cycle's for a recurring one. */
+  deadline: { due: string; recurrence?: NewRecurrence };
   policy?: NotificationPolicy;
+}
+
+export interface NewRecurrence {
+  frequency: RecurrenceFrequency;
+  every?: string;
+  /** The default is one period: the next cycle appears as the previous one falls due. */
+  leadTime?: Offset;
 }
 
 export interface RecommendationServiceDeps {
@@ -38,15 +49,21 @@ export interface RecommendationServiceDeps {
 }
 
 export function createRecommendationService({ repos, temporal, taskQueue, timezone, nonWorkingDay, batchSize }: RecommendationServiceDeps) {
-  return {
-    async create(input: NewRecommendation, actor: ActorRef, options: { id?: string } = {}): Promise<Recommendation> {
+  const service = {
+    /**
+     * Everything create checks, without writing: the deadline by the calendar, the recurrence, the
+     * addressees (groups expanded as they are now). Throws a 400 AppError naming the field.
+     */
+    async prepare(input: NewRecommendation) {
       const deadline = resolveDeadline(input.deadline.due, { timezone, calendar: await loadCalendar(repos), rule: nonWorkingDay });
       if (!deadline) throw badRequest('Неверный срок', [{ path: 'body.deadline.due', message: 'нет такой даты' }]);
-      const assignees = [...new Set(input.assignees)];
-      const known = await repos.organizations.existing(assignees);
-      const unknown = assignees.filter((code) => !known.has(code));
-      if (unknown.length > 0)
-        throw badRequest(`Неизвестные организации: ${unknown.join(', ')}`, [{ path: 'body.assignees', message: 'нет таких организаций', codes: unknown }]);
+      const recurrence = input.deadline.recurrence && recurrenceOf(input.deadline.recurrence, input.deadline.due, deadline.nominal);
+      const assignees = await resolveAddressees(repos, input.assignees ?? [], input.groups ?? []);
+      return { deadline, recurrence, assignees };
+    },
+
+    async create(input: NewRecommendation, actor: ActorRef, options: { id?: string } = {}): Promise<Recommendation> {
+      const { deadline, recurrence, assignees } = await service.prepare(input);
       const source = await repos.sources.findOrCreate({
         _id: randomUUID(),
         kind: input.source.kind,
@@ -61,6 +78,7 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
         text: input.text,
         assignees,
         deadline: { due: deadline.due, input: input.deadline.due, nominal: deadline.nominal, moved: deadline.moved },
+        ...(recurrence ? { recurrence } : {}),
         policy: input.policy ?? (await loadDefaultPolicy(repos)),
         status: 'draft',
         createdBy: actor,
@@ -73,18 +91,28 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
       if (!existing) throw notFound('Рекомендация не найдена');
       if (existing.status === 'withdrawn') throw conflict('Рекомендация отозвана: выдать её нельзя');
       const rec = (await repos.recommendations.markIssued(id, actor))!;
-      const rows = await repos.assignments.ensureIssued(rec, rec.assignees);
+      const recurring = recurringDeadlineOf(rec);
+      const cycle = recurring && currentCycle(recurring, rec.issuedAt ?? new Date(), { calendar: await loadCalendar(repos), timezone, rule: nonWorkingDay });
+      const rows = cycle
+        ? await repos.assignments.ensureIssued(rec, rec.assignees, cycle)
+        : await repos.assignments.ensureIssued(rec, rec.assignees);
+      const firstRun = cycle
+        ? { recurring: { cycle: cycle.cycle, due: cycle.due.toISOString(), appearsAt: cycle.appearsAt.toISOString(), period: cycle.period } }
+        : {};
       try {
         await temporal.workflow.start(recommendationWorkflow, {
           workflowId: recommendationWorkflowId(id),
           taskQueue,
-          args: [{ recommendationId: id, issuedBy: rec.issuedBy ?? actor, batchSize }],
+          args: [{ recommendationId: id, issuedBy: rec.issuedBy ?? actor, batchSize, ...firstRun }],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
       }
-      return { rec, assignments: rows.map((row) => ({ id: row._id, organization: row.organization, due: row.due })) };
+      return {
+        rec,
+        assignments: rows.map((row) => ({ id: row._id, organization: row.organization, cycle: row.cycle, period: row.period ?? null, due: row.due })),
+      };
     },
 
     async withdraw(id: string, reason: string, actor: ActorRef): Promise<Recommendation> {
@@ -107,6 +135,45 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
       return (await repos.recommendations.get(id))!;
     },
   };
+  return service;
+}
+
+function recurrenceOf(input: NewRecurrence, dueInput: string, nominal: string): Recurrence {
+  const leadTime = input.leadTime ?? defaultLeadTime(input.frequency, input.every);
+  const problem = recurrenceProblem({ ...input, leadTime }, dueInput);
+  if (problem) throw badRequest(`Неверное повторение срока: ${problem}`, [{ path: 'body.deadline.recurrence', message: problem }]);
+  return {
+    frequency: input.frequency,
+    ...(input.every ? { every: input.every } : {}),
+    monthEnd: input.frequency !== 'interval' && isMonthEnd(nominal),
+    leadTime,
+  };
+}
+
+/**
+ * The addressees named one by one plus the members of the named groups, each once, in the order
+ * given. Unknown codes and empty groups are errors: a recommendation must reach whom it names.
+ */
+export async function resolveAddressees(repos: Repositories, codes: string[], groups: string[]): Promise<string[]> {
+  const unknownGroups: string[] = [];
+  const members: string[] = [];
+  for (const group of [...new Set(groups)]) {
+    const orgs = await repos.organizations.list({ group });
+    if (orgs.length === 0 && !(await repos.groups.get(group))) unknownGroups.push(group);
+    else if (orgs.length === 0)
+      throw badRequest(`В группе «${group}» нет ни одной организации`, [{ path: 'body.groups', message: 'пустая группа', codes: [group] }]);
+    members.push(...orgs.map((o) => o._id));
+  }
+  if (unknownGroups.length > 0)
+    throw badRequest(`Неизвестные группы: ${unknownGroups.join(', ')}`, [{ path: 'body.groups', message: 'нет таких групп', codes: unknownGroups }]);
+  const named = [...new Set(codes)];
+  const known = await repos.organizations.existing(named);
+  const unknown = named.filter((code) => !known.has(code));
+  if (unknown.length > 0)
+    throw badRequest(`Неизвестные организации: ${unknown.join(', ')}`, [{ path: 'body.assignees', message: 'нет таких организаций', codes: unknown }]);
+  const assignees = [...new Set([...named, ...members])];
+  if (assignees.length === 0) throw badRequest('Нужен хотя бы один адресат', [{ path: 'body.assignees', message: 'укажите организации или группу' }]);
+  return assignees;
 }
 
 export type RecommendationService = ReturnType<typeof createRecommendationService>;

@@ -234,7 +234,7 @@ describe('planning with the calendar as it stands', () => {
         policy: { remindBefore: [{ workingDays: 1 }], escalateAfter: [] },
       },
     });
-    const planner = createPlanningActivities({ repos, calendar: () => loadCalendar(repos), timezone: 'Asia/Tomsk', notifyHour: 9 });
+    const planner = createPlanningActivities({ repos, calendar: () => loadCalendar(repos), timezone: 'Asia/Tomsk', notifyHour: 9, rule: 'previous' });
     const input = { recommendationId: created.body.id, due: '2099-06-10T16:59:59.000Z', issuedAt: '2099-01-01T00:00:00Z', plannedAt: '2099-01-01T00:00:00Z' };
     expect((await planner.planNotifications(input)).map((s) => s.at)).toEqual(['2099-06-09T02:00:00.000Z']);
 

@@ -2,7 +2,8 @@
  * Determinism guard: the current workflow code must replay the histories that earlier versions
  * wrote (file names say the generation: `.before-emails`, `.event-emails`, and the current one). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON
  * converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
- * ones from real runs: do it when a workflow changes under patched(), and commit them beside the old.
+ * ones from real runs (`CAPTURE_HISTORIES=recurring` only the scenarios so named): do it when a
+ * workflow changes under patched(), and commit them beside the old.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -37,7 +38,7 @@ async function issue(assignees: string[], due: string, policy?: unknown) {
 }
 
 /** Runs every kind of transition on real workflows and returns their finished histories. */
-async function recordScenarios(): Promise<Array<{ name: string; workflowId: string }>> {
+async function recordScenarios(): Promise<Array<{ name: string; workflowId: string; runId?: string }>> {
   const soon = new Date(Date.now() + 2000).toISOString();
   const rec = await issue(['org-a', 'org-b'], soon);
   const [a, b] = ['org-a', 'org-b'].map((org) => rec.assignments.find((x) => x.organization === org)!);
@@ -71,7 +72,27 @@ async function recordScenarios(): Promise<Array<{ name: string; workflowId: stri
   expect((await h.request('POST', `/api/assignments/${c.id}/submissions`, { token: tokens.executor, form })).status).toBe(200);
   expect((await h.request('POST', `/api/assignments/${c.id}/review`, { token: tokens.curator, json: { decision: 'accept' } })).status).toBe(200);
 
+  // d: a seconds-scale recurring recommendation: the first run continues as new into the second
+  // cycle's run, which is then withdrawn.
+  const recurring = await h.request('POST', '/api/recommendations', {
+    token: tokens.curator,
+    json: {
+      source: { kind: 'letter', number: '1', date: '2024-01-10' },
+      text: 'Повторяющаяся рекомендация для истории',
+      assignees: ['org-a'],
+      deadline: { due: new Date(Date.now() + 3000).toISOString(), recurrence: { frequency: 'interval', every: 'PT10S', leadTime: 'PT10S' } },
+      policy: { remindBefore: [], escalateAfter: [] },
+    },
+  });
+  expect((await h.request('POST', `/api/recommendations/${recurring.body.id}/issue`, { token: tokens.curator })).status).toBe(200);
+  const recurringId = recommendationWorkflowId(recurring.body.id);
+  const firstRunId = (await h.api.temporal.workflow.getHandle(recurringId).describe()).runId;
+  await eventually(async () => ((await h.api.db.repos.assignments.forRecommendation(recurring.body.id)).some((a) => a.cycle === 2) ? true : undefined), 20_000, 'the second cycle');
+  expect((await h.request('POST', `/api/recommendations/${recurring.body.id}/withdraw`, { token: tokens.curator, json: { reason: 'Отменено' } })).status).toBe(200);
+
   const ids = [
+    { name: 'recommendation-recurring-continued-as-new', workflowId: recurringId, runId: firstRunId },
+    { name: 'recommendation-recurring-withdrawn', workflowId: recurringId },
     { name: 'assignment-reminded-escalated-accepted', workflowId: assignmentWorkflowId({ recommendationId: laddered.id, organization: 'org-a', cycle: 1 }) },
     { name: 'assignment-accepted-after-return-and-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-a', cycle: 1 }) },
     { name: 'assignment-withdrawn-after-rejected-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-b', cycle: 1 }) },
@@ -81,13 +102,19 @@ async function recordScenarios(): Promise<Array<{ name: string; workflowId: stri
   return ids;
 }
 
+/** CAPTURE_HISTORIES=1 records every scenario; CAPTURE_HISTORIES=<word> only those named with it. */
+function capturing(name: string): boolean {
+  const wanted = process.env.CAPTURE_HISTORIES;
+  return Boolean(wanted) && (wanted === '1' || name.includes(wanted!));
+}
+
 describe('workflow histories', () => {
   it('replay with the current workflow code, freshly recorded ones and stored ones alike', async () => {
     const recorded = await recordScenarios();
-    for (const { name, workflowId } of recorded) {
-      const history = await h.api.temporal.workflow.getHandle(workflowId).fetchHistory();
+    for (const { name, workflowId, runId } of recorded) {
+      const history = await h.api.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
       await Worker.runReplayHistory(replayOptions(), history, workflowId);
-      if (process.env.CAPTURE_HISTORIES) {
+      if (capturing(name)) {
         await writeFile(path.join(FIXTURES, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
       }
     }
@@ -98,6 +125,8 @@ describe('workflow histories', () => {
     expect(stored.filter((f) => f.endsWith('.before-emails.binpb'))).toHaveLength(3);
     expect(stored.filter((f) => f.endsWith('.event-emails.binpb'))).toHaveLength(3);
     expect(stored.filter((f) => !/\.(before-emails|event-emails)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
+    // And the recurring recommendation's two kinds of run: one ending in continue-as-new, one withdrawn.
+    expect(stored.filter((f) => f.startsWith('recommendation-recurring-'))).toHaveLength(2);
     for (const file of stored) {
       const history = temporal.api.history.v1.History.decode(await readFile(path.join(FIXTURES, file)));
       await expect(Worker.runReplayHistory(replayOptions(), history, file)).resolves.toBeUndefined();

@@ -6,6 +6,7 @@ const data = {
   source: { kind: 'protocol' as const, number: '5', date: '2022-05-31' },
   text: 'Провести анализ вовлеченности <script>alert("x")</script> & результативности',
   due: '2022-09-30T16:59:59.999Z',
+  period: '',
   link: 'http://127.0.0.1:3000/assignments/demo.asinovsky.1',
   comment: '',
   reason: '',
@@ -41,6 +42,13 @@ describe('email rendering', () => {
     expect(html).toContain(`<a href="${data.link}">Открыть поручение</a>`);
     expect(text).toContain(`Открыть поручение: ${data.link}`);
     expect(text).toContain('ОГБУ «РЦРО» автоматически');
+  });
+
+  it('names a recurring recommendation’s cycle, and no cycle for a one-off one', () => {
+    const yearly = renderer.render('assignment-issued', { ...data, period: '2024' });
+    expect(yearly.text).toContain('Период: 2024\nСрок: 30.09.2022');
+    expect(yearly.html).toContain('<td>2024</td>');
+    expect(renderer.render('assignment-issued', data).text).not.toContain('Период');
   });
 
   it('carries the curator’s comment into a returned-evidence email', () => {

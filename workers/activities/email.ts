@@ -191,6 +191,7 @@ export function createEmailActivities({
         source: rec.source,
         text: rec.text,
         due: due.toISOString(),
+        period: view.period ?? '',
         link: `${baseUrl}/assignments/${encodeURIComponent(view._id)}`,
         comment: input.details?.comment ?? '',
         reason: input.details?.reason ?? '',

@@ -11,9 +11,9 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ActorRef } from '../../domain/assignment';
-import { SINGLE_CYCLE, assignmentId, assignmentWorkflowId } from '../../domain/ids';
+import { FIRST_CYCLE, assignmentId, assignmentWorkflowId } from '../../domain/ids';
 import type { Repositories } from '../../store/repositories';
-import type { AssignmentWorkflowInput } from '../../workflows/definitions';
+import type { AssignmentWorkflowInput, CycleToIssue } from '../../workflows/definitions';
 import { withdrawAssignmentUpdate } from '../../workflows/definitions';
 
 /** How many workflow starts one activity keeps in flight. */
@@ -36,6 +36,7 @@ export interface BatchInput {
   limit: number;
 }
 
+
 export function createIssuingActivities({
   temporal,
   repos,
@@ -46,13 +47,13 @@ export function createIssuingActivities({
   taskQueue: string;
 }) {
   return {
-    async startAssignmentBatch(input: BatchInput & { issuedBy: ActorRef }): Promise<{ count: number; done: boolean }> {
+    async startAssignmentBatch(input: BatchInput & { issuedBy: ActorRef; /** Absent for a one-off recommendation: its first cycle. */ cycle?: CycleToIssue }): Promise<{ count: number; done: boolean }> {
       const rec = await repos.recommendations.get(input.recommendationId);
       if (!rec) throw new Error(`recommendation ${input.recommendationId} is missing from the registry`);
       const batch = rec.assignees.slice(input.offset, input.offset + input.limit);
-      const cycle = SINGLE_CYCLE;
-      const due = rec.deadline.due;
-      await repos.assignments.ensureIssued(rec, batch);
+      const cycle = input.cycle?.cycle ?? FIRST_CYCLE;
+      const due = input.cycle ? new Date(input.cycle.due) : rec.deadline.due;
+      await repos.assignments.ensureIssued(rec, batch, { cycle, due, period: input.cycle?.period });
       let done = 0;
       await inParallel(batch, CONCURRENCY, async (organization) => {
         const key = { recommendationId: rec._id, organization, cycle };
@@ -80,16 +81,15 @@ export function createIssuingActivities({
       return { count: batch.length, done: input.offset + batch.length >= rec.assignees.length };
     },
 
+    /** Withdraws one page of the recommendation's open assignments, of every cycle. */
     async withdrawAssignmentBatch(
       input: BatchInput & { actor: ActorRef; reason: string },
     ): Promise<{ count: number; withdrawn: number; done: boolean }> {
-      const rec = await repos.recommendations.get(input.recommendationId);
-      if (!rec) throw new Error(`recommendation ${input.recommendationId} is missing from the registry`);
-      const batch = rec.assignees.slice(input.offset, input.offset + input.limit);
+      const page = await repos.assignments.openPage(input.recommendationId, input.offset, input.limit);
       let withdrawn = 0;
       let seen = 0;
-      await inParallel(batch, CONCURRENCY, async (organization) => {
-        const key = { recommendationId: rec._id, organization, cycle: SINGLE_CYCLE };
+      await inParallel(page.rows, CONCURRENCY, async (row) => {
+        const key = { recommendationId: input.recommendationId, organization: row.organization, cycle: row.cycle };
         const handle = temporal.workflow.getHandle(assignmentWorkflowId(key));
         try {
           // Abortable: an update waits on a workflow task, and a draining worker polls for none.
@@ -97,7 +97,7 @@ export function createIssuingActivities({
             handle.executeUpdate(withdrawAssignmentUpdate, {
               args: [{ actor: input.actor, reason: input.reason }],
               // One id per assignment and withdrawal: a retried batch is deduplicated by Temporal.
-              updateId: `withdraw:${rec._id}`,
+              updateId: `withdraw:${input.recommendationId}`,
             }),
           );
           withdrawn++;
@@ -106,11 +106,11 @@ export function createIssuingActivities({
           const finished = error instanceof WorkflowNotFoundError || isCompletedWorkflowError(error);
           if (!(error instanceof WorkflowUpdateFailedError) && !finished) throw error;
           // Never started (withdrawn while issuing was under way): only its read-model row exists.
-          if (error instanceof WorkflowNotFoundError && (await repos.assignments.withdrawUnstarted(assignmentId(key)))) withdrawn++;
+          if (error instanceof WorkflowNotFoundError && (await repos.assignments.withdrawUnstarted(row._id))) withdrawn++;
         }
         heartbeat(++seen);
       });
-      return { count: batch.length, withdrawn, done: input.offset + batch.length >= rec.assignees.length };
+      return { count: page.count, withdrawn, done: page.done };
     },
   };
 }
