@@ -29,6 +29,7 @@ import { createDeadlinesRouter } from './deadlines/router';
 import { createRecommendationsRouter } from './recommendations/router';
 import { createRecommendationService } from './recommendations/service';
 import { createGroupsRouter } from './groups/router';
+import { createImportsRouter } from './imports/router';
 import { createTemplatesRouter } from './templates/router';
 import { createUsersRouter } from './users/router';
 
@@ -83,6 +84,11 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
     createDeadlinesRouter({ repos, docs, timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY }),
   );
   app.use('/api/groups', requireLogin, createGroupsRouter({ repos, docs }));
+  app.use(
+    '/api/imports',
+    requireLogin,
+    createImportsRouter({ repos, recommendations, docs, timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY }),
+  );
   app.use('/api/recommendations', requireLogin, createRecommendationsRouter({ repos, service: recommendations, docs, cycleContext: { timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY } }));
   app.use(
     '/api/assignments',

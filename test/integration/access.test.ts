@@ -46,8 +46,11 @@ interface Fixtures {
   elsewhere: string;
   /** The outbox key of the open assignment's issued email, once sent: the target of the outbox calls. */
   email: string;
+  /** An import read but not confirmed: the target of refused confirmations and of reads. */
+  import: string;
   /** One fixture per allowed call that changes state. */
   fresh: {
+    confirm: Record<'admin' | 'curator', string>;
     submit: string;
     extension: string;
     review: Record<'admin' | 'curator', string>;
@@ -73,6 +76,12 @@ const calendarYear = (year: number, by = 'admin') => ({
   daysOff: [`${year}-01-02`, `${year}-01-03`],
   workingWeekends: [],
 });
+
+/** Groups: refused writes aim at `kept`, which exists; the admin saves `put` and removes `removed`. */
+const GROUP = { kept: 'acc-kept', removed: 'acc-removed', put: 'acc-put' };
+const PROTOCOL_TEXT =
+  'По итогам совещания рекомендовано:\n· провести анализ участия обучающихся в олимпиадах (срок – до 30.09.2099);\n· обновить планы работы центров (срок: ноябрь 2099 г.).';
+const confirmBody = { source: { kind: 'protocol', number: '9', date: '2099-01-15' }, items: [{ n: 1, assignees: ['org-a'] }] };
 
 const recommendation = (assignees: string[]) => ({
   source: { kind: 'protocol', number: '7', date: '2022-06-15', title: 'Протокол заседания Коллегии' },
@@ -148,6 +157,16 @@ beforeAll(async () => {
       draft(),
       draft(),
     ]);
+  for (const code of [GROUP.kept, GROUP.removed]) {
+    const res = await h.request('PUT', `/api/groups/${code}`, { token: tokens.admin, json: { name: `Группа ${code}`, phrases: [], members: ['org-a'] } });
+    if (res.status !== 200) throw new Error(`group ${code}: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  const readImport = async () => {
+    const res = await h.request('POST', '/api/imports/protocol', { token: tokens.curator, json: { text: PROTOCOL_TEXT } });
+    if (res.status !== 201) throw new Error(`import: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
+  };
+  const [importKept, importA, importC] = [await readImport(), await readImport(), await readImport()];
   for (const year of [CALENDAR.kept, CALENDAR.removed]) {
     const res = await h.request('PUT', `/api/calendar/${year}`, { token: tokens.admin, json: calendarYear(year) });
     if (res.status !== 200) throw new Error(`calendar ${year}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -169,7 +188,9 @@ beforeAll(async () => {
     draft: draftId,
     elsewhere,
     email,
+    import: importKept,
     fresh: {
+      confirm: { admin: importA, curator: importC },
       submit,
       extension,
       review: { admin: reviewA, curator: reviewC },
@@ -444,6 +465,62 @@ const ROUTES: Route[] = [
     check: (res) => expect(res.raw.length).toBe(0),
   },
   {
+    name: 'GET /api/groups',
+    expect: { ...signedIn(403), admin: 200, curator: 200, observer: 200 },
+    call: () => ({ method: 'GET', url: '/api/groups' }),
+    check: (res) => expect(res.body.items.find((g: { code: string }) => g.code === GROUP.kept).members).toEqual([{ code: 'org-a', name: expect.any(String) }]),
+  },
+  {
+    name: 'GET /api/groups/:code',
+    expect: { ...signedIn(403), admin: 200, curator: 200, observer: 200 },
+    call: () => ({ method: 'GET', url: `/api/groups/${GROUP.kept}` }),
+    check: (res) => expect(res.body).toMatchObject({ code: GROUP.kept, name: `Группа ${GROUP.kept}` }),
+  },
+  {
+    name: 'PUT /api/groups/:code',
+    expect: adminOnly,
+    call: (role) => ({
+      method: 'PUT',
+      url: `/api/groups/${role === 'admin' ? GROUP.put : GROUP.kept}`,
+      json: { name: `Группа от ${role}`, phrases: ['муниципальные координаторы'], members: ['org-b'] },
+    }),
+    check: (res) => expect(res.body).toMatchObject({ code: GROUP.put, name: 'Группа от admin', members: [{ code: 'org-b' }] }),
+  },
+  {
+    name: 'DELETE /api/groups/:code',
+    expect: { ...signedIn(403), admin: 204 },
+    call: (role) => ({ method: 'DELETE', url: `/api/groups/${role === 'admin' ? GROUP.removed : GROUP.kept}` }),
+    check: (res) => expect(res.raw.length).toBe(0),
+  },
+  {
+    name: 'POST /api/imports/protocol',
+    expect: staffOnly(201),
+    call: () => ({ method: 'POST', url: '/api/imports/protocol', json: { text: PROTOCOL_TEXT } }),
+    check: (res) => expect(res.body.items.map((i: { deadline: { nominal: string } }) => i.deadline.nominal)).toEqual(['2099-09-30', '2099-11-30']),
+  },
+  {
+    name: 'GET /api/imports',
+    expect: staffOnly(200),
+    call: () => ({ method: 'GET', url: '/api/imports' }),
+    check: (res) => expect(res.body.items.map((i: { id: string }) => i.id)).toContain(fx.import),
+  },
+  {
+    name: 'GET /api/imports/:id',
+    expect: staffOnly(200),
+    call: () => ({ method: 'GET', url: `/api/imports/${fx.import}` }),
+    check: (res) => expect(res.body).toMatchObject({ id: fx.import, status: 'draft' }),
+  },
+  {
+    name: 'POST /api/imports/:id/confirm',
+    expect: staffOnly(200),
+    call: (role) => ({
+      method: 'POST',
+      url: `/api/imports/${role === 'admin' || role === 'curator' ? fx.fresh.confirm[staff(role)] : fx.import}/confirm`,
+      json: confirmBody,
+    }),
+    check: (res) => expect(res.body).toMatchObject({ status: 'confirmed', recommendations: [{ n: 1, status: 'issued', assignments: 1 }] }),
+  },
+  {
     name: 'GET /api/openapi.json',
     expect: everyone(200),
     call: () => ({ method: 'GET', url: '/api/openapi.json' }),
@@ -554,6 +631,12 @@ describe('calls refused at the gate', () => {
 
     const base = await h.request('GET', `/api/assignments/${fx.base.assignmentId}`, { token: tokens.curator });
     expect(base.body).toMatchObject({ status: 'submitted', submissions: 1 });
+
+    // Refused group writes left the kept group as it was; a refused confirmation issued nothing.
+    const kept = await h.request('GET', `/api/groups/${GROUP.kept}`, { token: tokens.admin });
+    expect(kept.body).toMatchObject({ name: `Группа ${GROUP.kept}`, phrases: [], members: [{ code: 'org-a' }] });
+    const untouched = await h.request('GET', `/api/imports/${fx.import}`, { token: tokens.curator });
+    expect(untouched.body).toMatchObject({ status: 'draft', recommendations: null });
 
     // Access is checked before an upload is read: refused uploads never reach the file store.
     expect(await readdir(path.join(h.config.filesDir, 'incoming'))).toEqual([]);
