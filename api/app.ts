@@ -3,7 +3,7 @@
  * OpenAPI document and docs, login. Everything else under /api needs a valid token.
  */
 import { randomUUID } from 'node:crypto';
-import express from 'express';
+import express, { Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import swaggerUi from 'swagger-ui-express';
@@ -29,12 +29,18 @@ import { createDeadlinesRouter } from './deadlines/router';
 import { createRecommendationsRouter } from './recommendations/router';
 import { createRecommendationService } from './recommendations/service';
 import { createGroupsRouter } from './groups/router';
+import { createWebRouter } from '../web/router';
+import { sessionMiddleware } from '../web/session';
+import { installViews } from '../web/views';
 import { createImportsRouter } from './imports/router';
+import { createImportService } from './imports/service';
 import { createTemplatesRouter } from './templates/router';
 import { createUsersRouter } from './users/router';
 
 export interface AppDeps {
   config: Config;
+  /** Signs page session cookies (the JWT secret). */
+  sessionSecret: string;
   db: Database;
   temporal: Client;
   files: FileStore;
@@ -42,7 +48,7 @@ export interface AppDeps {
   logger: Logger;
 }
 
-export function createApp({ config, db, temporal, files, tokens, logger }: AppDeps) {
+export function createApp({ config, db, temporal, files, tokens, logger, sessionSecret }: AppDeps) {
   const { repos } = db;
   const docs = new ApiDocs();
   const recommendations = createRecommendationService({
@@ -54,6 +60,7 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
     batchSize: config.ISSUE_BATCH_SIZE,
   });
   const assignments = createAssignmentService({ repos, temporal });
+  const imports = createImportService({ repos, recommendations, timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY });
 
   const app = express();
   app.disable('x-powered-by');
@@ -87,7 +94,7 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
   app.use(
     '/api/imports',
     requireLogin,
-    createImportsRouter({ repos, recommendations, docs, timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY }),
+    createImportsRouter({ service: imports, docs }),
   );
   app.use('/api/recommendations', requireLogin, createRecommendationsRouter({ repos, service: recommendations, docs, cycleContext: { timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY } }));
   app.use(
@@ -114,13 +121,40 @@ export function createApp({ config, db, temporal, files, tokens, logger }: AppDe
   app.use('/api/templates', requireLogin, createTemplatesRouter({ renderer, baseUrl, docs }));
   app.use('/api/outbox', requireLogin, createOutboxRouter({ repos, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, docs }));
 
+  // The pages: everything outside /api, with a cookie session the JSON API never reads.
+  installViews(app, { timezone: config.TIMEZONE });
+  const pages = Router();
+  pages.use(sessionMiddleware({ connection: db.connection, secret: sessionSecret, secure: config.baseUrl.startsWith('https:'), ttlSeconds: ttlSeconds(config.TOKEN_TTL) }));
+  pages.use(
+    createWebRouter({
+      repos,
+      assignments,
+      recommendations,
+      imports,
+      temporal,
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      files,
+      limits: { maxFileBytes: config.uploadMaxFileBytes, maxFiles: config.UPLOAD_MAX_FILES, maxFileMb: config.UPLOAD_MAX_FILE_MB },
+      timezone: config.TIMEZONE,
+      nonWorkingDay: config.DEADLINE_NON_WORKING_DAY,
+      login: { limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW_SECONDS },
+    }),
+  );
+
   const openapi = docs.document();
   app.get('/api/openapi.json', (_req, res) => void res.json(openapi));
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Kontrol API' }));
 
+  app.use((req, res, next) => (req.path === '/api' || req.path.startsWith('/api/') ? next() : pages(req, res, next)));
   app.use(notFoundRoute);
   app.use(errorMiddleware({ uploadMaxFileMb: config.UPLOAD_MAX_FILE_MB, uploadMaxFiles: config.UPLOAD_MAX_FILES }));
   return { app, services: { recommendations, assignments } };
+}
+
+/** "30m", "8h", "7d" (TOKEN_TTL) in seconds. */
+function ttlSeconds(ttl: string): number {
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400 }[ttl.slice(-1) as 's' | 'm' | 'h' | 'd'];
+  return Number(ttl.slice(0, -1)) * unit;
 }
 
 /** TRUST_PROXY as Express takes it: true/false, a hop count, or addresses/subnets. */

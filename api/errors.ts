@@ -63,7 +63,7 @@ export function errorMiddleware({ uploadMaxFileMb, uploadMaxFiles }: { uploadMax
   return handler;
 }
 
-function toAppError(error: unknown, limits: { uploadMaxFileMb: number; uploadMaxFiles: number }): AppError {
+export function toAppError(error: unknown, limits: { uploadMaxFileMb: number; uploadMaxFiles: number }): AppError {
   if (error instanceof AppError) return error;
   if (error instanceof ZodError) return validationError(error);
   if (error instanceof MulterError) {

@@ -24,10 +24,11 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const connection = await Connection.connect({ address: temporalAddress(config) });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const files = await createFileStore(config.filesDir);
-  const tokens = createTokenService({ secret: await jwtSecret(config), ttl: config.TOKEN_TTL });
+  const secret = await jwtSecret(config);
+  const tokens = createTokenService({ secret, ttl: config.TOKEN_TTL });
   await ensureAdmin(db, config, logger);
 
-  const { app, services } = createApp({ config, db, temporal, files, tokens, logger });
+  const { app, services } = createApp({ config, db, temporal, files, tokens, logger, sessionSecret: secret });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);

@@ -102,6 +102,12 @@ export interface EmailRenderer {
 
 const KIND_RU: Record<SourceRef['kind'], string> = { protocol: 'протокол', letter: 'письмо' };
 
+/** «протокол от 31.05.2022 № 5», as emails and pages name a document. */
+export function describeSource(s: SourceRef): string {
+  const [y, m, d] = s.date.split('-');
+  return `${KIND_RU[s.kind]} от ${d}.${m}.${y} № ${s.number}`;
+}
+
 export function createEmailRenderer({
   timezone,
   authority,
@@ -113,10 +119,7 @@ export function createEmailRenderer({
 }): EmailRenderer {
   const hbs = Handlebars.create();
   hbs.registerHelper('date', (value: string | Date) => formatDateRu(value, timezone));
-  hbs.registerHelper('source', (s: SourceRef) => {
-    const [y, m, d] = s.date.split('-');
-    return `${KIND_RU[s.kind]} от ${d}.${m}.${y} № ${s.number}`;
-  });
+  hbs.registerHelper('source', (s: SourceRef) => describeSource(s));
   hbs.registerHelper('plural', (n: number, one: string, few: string, many: string) => `${n} ${pluralRu(n, [one, few, many])}`);
   hbs.registerHelper('add', (a: number, b: number) => Number(a) + Number(b));
   hbs.registerHelper('minus', (a: number, b: number) => Number(a) - Number(b));

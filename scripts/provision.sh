@@ -44,3 +44,22 @@ install_go_tool ferretdb "$FERRETDB_VERSION" github.com/FerretDB/FerretDB cmd/fe
 f=$!
 wait "$t"
 wait "$f"
+
+# The browser tests drive Debian's Chromium through playwright-core (npm downloads no browser).
+# `provision.sh --browser` (npm test) installs it when it is missing; CHROMIUM_PATH points elsewhere.
+if [ "${1:-}" = "--browser" ]; then
+  chromium_path="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ -x "$chromium_path" ]; then
+    echo "provision: chromium present at $chromium_path" >&2
+  elif command -v apt-get >/dev/null; then
+    echo "provision: installing Debian's chromium for the browser tests" >&2
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y --no-install-recommends chromium >/dev/null ||
+      { $sudo apt-get update >/dev/null && $sudo apt-get install -y --no-install-recommends chromium >/dev/null; }
+  else
+    echo "provision: no chromium at $chromium_path and no apt-get to install it; set CHROMIUM_PATH" >&2
+    exit 1
+  fi
+fi

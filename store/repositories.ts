@@ -69,6 +69,19 @@ export interface OutboxFilter {
   assignmentId?: string;
 }
 
+/** One organisation's or recommendation's assignments by outcome (see assignments.discipline). */
+export interface DisciplineRow {
+  key: string;
+  total: number;
+  onTime: number;
+  late: number;
+  overdue: number;
+  review: number;
+  open: number;
+  withdrawn: number;
+  returned: number;
+}
+
 /** Which cycle a batch of assignments belongs to, and its deadline. */
 export interface CycleSpec {
   cycle: number;
@@ -293,6 +306,58 @@ export function createRepositories(models: Models) {
         run(queries.dueSoon, { due: 1, _id: 1 }),
       ]);
       return { review, overdue, dueSoon };
+    },
+    /** Open assignments whose addressee asked for a new deadline, the nearest deadline first. */
+    pendingExtensions: (limit: number) =>
+      models.assignments
+        .find({ extension: { $ne: null }, status: { $in: ['issued', 'returned', 'submitted'] } })
+        .sort({ due: 1, _id: 1 })
+        .limit(limit)
+        .lean(),
+    /** Evidence waiting for review, the longest waiting first. */
+    async reviewQueue(page: Page) {
+      const query: QueryFilter<AssignmentView> = { status: 'submitted' };
+      const [items, total] = await Promise.all([
+        models.assignments.find(query).sort({ lastSubmittedAt: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
+        models.assignments.countDocuments(query),
+      ]);
+      return { items, total };
+    },
+    /**
+     * Executive discipline per organisation or per recommendation: done on time, done late, overdue,
+     * waiting for review, open and not yet due, withdrawn; and how many were returned at least once.
+     */
+    async discipline(by: 'organization' | 'recommendationId', filter: { issuedFrom?: Date; issuedTo?: Date } = {}) {
+      const match: QueryFilter<AssignmentView> = {};
+      if (filter.issuedFrom || filter.issuedTo) {
+        match.createdAt = { ...(filter.issuedFrom ? { $gte: filter.issuedFrom } : {}), ...(filter.issuedTo ? { $lt: filter.issuedTo } : {}) };
+      }
+      const rows = await models.assignments.aggregate<{
+        _id: { key: string; status: AssignmentStatus; overdue: boolean; late: boolean | null; returns: number };
+        n: number;
+      }>([
+        { $match: match },
+        {
+          $group: {
+            // Plain fields only: FerretDB groups by field paths, not by expressions.
+            _id: { key: `$${by}`, status: '$status', overdue: '$overdue', late: '$acceptedLate', returns: '$returns' },
+            n: { $sum: 1 },
+          },
+        },
+      ]);
+      const out = new Map<string, DisciplineRow>();
+      for (const { _id, n } of rows) {
+        const row = out.get(_id.key) ?? { key: _id.key, total: 0, onTime: 0, late: 0, overdue: 0, review: 0, open: 0, withdrawn: 0, returned: 0 };
+        row.total += n;
+        if (_id.returns > 0) row.returned += n;
+        if (_id.status === 'accepted') row[_id.late ? 'late' : 'onTime'] += n;
+        else if (_id.status === 'withdrawn') row.withdrawn += n;
+        else if (_id.status === 'submitted') row.review += n;
+        else if (_id.overdue) row.overdue += n;
+        else row.open += n;
+        out.set(_id.key, row);
+      }
+      return [...out.values()];
     },
     /** A recurring recommendation's counts per cycle, the latest cycle first. */
     async countsByCycle(recommendationId: string, organization?: string) {

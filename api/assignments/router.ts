@@ -1,22 +1,15 @@
-import { randomUUID } from 'node:crypto';
 import { unlink } from 'node:fs/promises';
 import { Router, type RequestHandler } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { ASSIGNMENT_STATUSES } from '../../domain/assignment';
-import { isDeadlineInput, resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
+import { isDeadlineInput, type NonWorkingDayRule } from '../../domain/deadline';
 import { ORG_CODE_PATTERN, RECOMMENDATION_ID_PATTERN } from '../../domain/ids';
 import { ROLES, STAFF_ROLES } from '../../domain/roles';
-import { loadCalendar } from '../../store/calendar';
-import type { AssignmentView, EvidenceFile } from '../../store/models';
+import type { AssignmentView } from '../../store/models';
 import type { FileStore } from '../../store/files';
 import type { Repositories } from '../../store/repositories';
-import {
-  decideExtensionUpdate,
-  requestExtensionUpdate,
-  reviewUpdate,
-  submitEvidenceUpdate,
-} from '../../workflows/definitions';
+import { decideExtensionUpdate, reviewUpdate } from '../../workflows/definitions';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { badRequest, notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
@@ -80,8 +73,6 @@ const AssignmentDetailOut = AssignmentOut.extend({
   history: z.array(z.object({ at: z.string(), type: z.string(), actor: z.string() }).catchall(z.unknown())),
   evidence: z.array(EvidenceOut),
 });
-
-const SAFE_MIME = /^[a-z0-9][a-z0-9.+-]*\/[a-z0-9][a-z0-9.+-]*$/i;
 
 declare module 'express-serve-static-core' {
   interface Locals {
@@ -194,45 +185,10 @@ export function createAssignmentsRouter({
     try {
       const form = SubmissionForm.safeParse(req.body ?? {}, { error: russianErrors });
       if (!form.success) throw badRequest('Неверная форма отчёта', form.error.issues.map((i) => ({ path: `body.${i.path.join('.')}`, message: i.message })));
-      const actor = actorRef(actorOf(req));
-      const view = assignmentOf(res);
-      const stored: EvidenceFile[] = [];
-      for (const file of uploaded) {
-        const { sha256, size } = await files.adopt(file.path);
-        stored.push({
-          id: randomUUID(),
-          name: file.originalname.slice(0, 255),
-          size,
-          type: SAFE_MIME.test(file.mimetype) ? file.mimetype : 'application/octet-stream',
-          sha256,
-        });
-      }
-      const evidenceId = randomUUID();
-      // Metadata is written before the workflow hears of it: nothing the workflow records can be missing.
-      await repos.evidence.createPending({
-        _id: evidenceId,
-        assignmentId: view._id,
-        organization: view.organization,
-        comment: form.data.comment.trim(),
-        files: stored,
-        submittedBy: actor,
-        submittedAt: new Date(),
-      });
-      try {
-        const next = await service.update(
-          view,
-          submitEvidenceUpdate,
-          { actor, evidenceId, comment: form.data.comment.trim(), files: stored.length },
-          `submit:${evidenceId}`,
-        );
-        res.json({ ...toAssignmentOut(next), evidenceId });
-      } catch (error) {
-        await repos.evidence.markRefused(evidenceId);
-        throw error;
-      }
+      const { view, evidenceId } = await service.submitEvidence(assignmentOf(res), actorRef(actorOf(req)), form.data.comment, uploaded, files);
+      res.json({ ...toAssignmentOut(view), evidenceId });
     } finally {
-      // Files already adopted were moved away; whatever is left in the upload directory is garbage.
-      await Promise.all(uploaded.map((f) => unlink(f.path).catch(() => undefined)));
+      await discardUploads(uploaded);
     }
   });
 
@@ -265,13 +221,7 @@ export function createAssignmentsRouter({
     validate({ params: IdParams, body: ExtensionBody }),
     load,
     async (req, res) => {
-      const until = resolveDeadline(req.body.until, { timezone, calendar: await loadCalendar(repos), rule: nonWorkingDay })?.due;
-      if (!until) throw badRequest('Неверная дата нового срока', [{ path: 'body.until', message: 'нет такой даты' }]);
-      const next = await service.update(assignmentOf(res), requestExtensionUpdate, {
-        actor: actorRef(actorOf(req)),
-        until: until.toISOString(),
-        reason: req.body.reason,
-      });
+      const next = await service.requestExtension(assignmentOf(res), actorRef(actorOf(req)), req.body, { timezone, rule: nonWorkingDay });
       res.json(toAssignmentOut(next));
     },
   );
@@ -319,7 +269,12 @@ export function createAssignmentsRouter({
   return router;
 }
 
-function contentDisposition(name: string): string {
+/** Files already adopted were moved away; whatever is left in the upload directory is garbage. */
+export async function discardUploads(uploaded: Array<{ path: string }>): Promise<void> {
+  await Promise.all(uploaded.map((f) => unlink(f.path).catch(() => undefined)));
+}
+
+export function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }

@@ -9,10 +9,26 @@ import { assignmentWorkflowId, parseAssignmentId } from '../../domain/ids';
 import type { Actor } from '../../domain/roles';
 import type { AssignmentView, Recommendation, Organization, Evidence, AuditEntry } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
-import { fromTemporal, notFound } from '../errors';
+import { randomUUID } from 'node:crypto';
+import type { ActorRef } from '../../domain/assignment';
+import { formatDateRu, parseDue, resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
+import type { FileStore } from '../../store/files';
+import { loadCalendar } from '../../store/calendar';
+import type { EvidenceFile } from '../../store/models';
+import { requestExtensionUpdate, submitEvidenceUpdate } from '../../workflows/definitions';
+import { badRequest, fromTemporal, notFound } from '../errors';
+
+const SAFE_MIME = /^[a-z0-9][a-z0-9.+-]*\/[a-z0-9][a-z0-9.+-]*$/i;
+
+/** An upload as multer leaves it: a temporary file and what the browser said about it. */
+export interface Upload {
+  path: string;
+  originalname: string;
+  mimetype: string;
+}
 
 export function createAssignmentService({ repos, temporal }: { repos: Repositories; temporal: Client }) {
-  return {
+  const service = {
     /** The assignment if the actor may see it; otherwise 404, whether it exists or not. */
     async visible(id: string, actor: Actor): Promise<AssignmentView> {
       const view = parseAssignmentId(id) ? await repos.assignments.get(id) : null;
@@ -37,7 +53,67 @@ export function createAssignmentService({ repos, temporal }: { repos: Repositori
       }
       return (await repos.assignments.get(view._id))!;
     },
+
+    /**
+     * Stores the files (hashed, flushed), records the evidence as pending, then sends it to the
+     * workflow: metadata is written before the workflow hears of it, so nothing the workflow records
+     * can be missing. Refused by the workflow: the evidence is marked refused and the error thrown.
+     * The caller removes what is left of the uploads.
+     */
+    async submitEvidence(view: AssignmentView, actor: ActorRef, comment: string, uploaded: Upload[], files: FileStore) {
+      const stored: EvidenceFile[] = [];
+      for (const file of uploaded) {
+        const { sha256, size } = await files.adopt(file.path);
+        stored.push({
+          id: randomUUID(),
+          name: file.originalname.slice(0, 255),
+          size,
+          type: SAFE_MIME.test(file.mimetype) ? file.mimetype : 'application/octet-stream',
+          sha256,
+        });
+      }
+      const evidenceId = randomUUID();
+      const text = comment.trim();
+      await repos.evidence.createPending({
+        _id: evidenceId,
+        assignmentId: view._id,
+        organization: view.organization,
+        comment: text,
+        files: stored,
+        submittedBy: actor,
+        submittedAt: new Date(),
+      });
+      try {
+        const next = await service.update(view, submitEvidenceUpdate, { actor, evidenceId, comment: text, files: stored.length }, `submit:${evidenceId}`);
+        return { view: next, evidenceId };
+      } catch (error) {
+        await repos.evidence.markRefused(evidenceId);
+        throw error;
+      }
+    },
+
+    /** A new deadline asked for: a date follows the same working-day rule as the first deadline. */
+    async requestExtension(
+      view: AssignmentView,
+      actor: ActorRef,
+      request: { until: string; reason: string },
+      { timezone, rule }: { timezone: string; rule: NonWorkingDayRule },
+    ) {
+      const resolved = resolveDeadline(request.until, { timezone, calendar: await loadCalendar(repos), rule });
+      if (!resolved) throw badRequest('Неверная дата нового срока', [{ path: 'body.until', message: 'нет такой даты' }]);
+      const until = resolved.due;
+      const asTyped = parseDue(resolved.nominal, timezone);
+      if (resolved.moved && asTyped && asTyped > view.due && until.getTime() <= view.due.getTime()) {
+        // Without this the workflow would refuse with "not later than the current deadline", though the date typed is later.
+        const day = formatDateRu(until, timezone);
+        throw badRequest(`${formatDateRu(resolved.nominal, timezone)} — нерабочий день: срок переносится на ${day}, а это не позже текущего срока. Выберите рабочий день позже`, [
+          { path: 'body.until', message: 'нерабочий день' },
+        ]);
+      }
+      return service.update(view, requestExtensionUpdate, { actor, until: until.toISOString(), reason: request.reason });
+    },
   };
+  return service;
 }
 
 export type AssignmentService = ReturnType<typeof createAssignmentService>;

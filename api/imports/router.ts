@@ -1,31 +1,15 @@
 /**
- * Protocol import: a curator pastes a protocol or letter, gets draft recommendations read from it
- * (items, deadlines, addressees, source document), corrects what needs correcting, and confirms;
- * the confirmation creates and issues them in one step. Nothing is issued before that.
- *
- * The import is stored with its text and drafts. Confirming records, before creating anything,
- * exactly what it will create (recommendation ids derive from the import's id), so a repeated
- * request, a second curator's click or a resumed one after a crash creates nothing twice.
+ * The protocol import's routes (staff only); the reading and the confirmation live in ./service.
  */
-import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
-import type { ActorRef } from '../../domain/assignment';
-import { isoDateIn, type NonWorkingDayRule } from '../../domain/deadline';
-import type { ParsedDeadline } from '../../domain/deadline-phrase';
-import { readProtocol, type DocumentRef, type DraftItem } from '../../domain/protocol-reader';
 import { STAFF_ROLES } from '../../domain/roles';
-import { loadCalendar } from '../../store/calendar';
-import type { ProtocolImport } from '../../store/models';
-import type { Repositories } from '../../store/repositories';
-import { isDuplicateKey } from '../../store/repositories';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
-import { AppError, badRequest, notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
 import { PolicySchema } from '../policy/schema';
 import { RecommendationBody } from '../recommendations/router';
-import type { NewRecommendation, RecommendationService } from '../recommendations/service';
 import { pagination, validate } from '../validate';
+import type { ImportService } from './service';
 
 const isoDate = z
   .string()
@@ -92,75 +76,10 @@ const ImportOut = z
   })
   .meta({ id: 'ProtocolImport' });
 
-interface Drafts {
-  source: DocumentRef | null;
-  documents: DocumentRef[];
-  items: Array<DraftItem & { proposal: Proposal; organizations: number }>;
-}
-type Proposal = z.infer<typeof ProposalOut>;
 
-function proposalOf(item: DraftItem): Proposal {
-  return { text: item.text, groups: item.addressees.groups, assignees: [], deadline: deadlineProposal(item.deadline) };
-}
-
-/** A date deadline is proposed as the date the words name: the working-day rule applies on creation. */
-function deadlineProposal(deadline: ParsedDeadline): Proposal['deadline'] {
-  if (deadline.kind === 'date') return { due: deadline.nominal };
-  if (deadline.kind === 'recurring') return { due: deadline.nominal, recurrence: { frequency: deadline.recurrence.frequency } };
-  return null;
-}
-
-function sourceInput(doc: DocumentRef): NewRecommendation['source'] {
-  return { kind: doc.kind, number: doc.number, date: doc.date, title: doc.title, ...(doc.issuer ? { issuer: doc.issuer } : {}) };
-}
-
-export function createImportsRouter({
-  repos,
-  recommendations,
-  docs,
-  timezone,
-  rule,
-}: {
-  repos: Repositories;
-  recommendations: RecommendationService;
-  docs: ApiDocs;
-  timezone: string;
-  rule: NonWorkingDayRule;
-}) {
+export function createImportsRouter({ service, docs }: { service: ImportService; docs: ApiDocs }) {
   const router = Router();
   router.use(requireRole(...STAFF_ROLES));
-
-  async function toOut(doc: Omit<ProtocolImport, 'text'>) {
-    const drafts = doc.drafts as Drafts;
-    const created = doc.confirmation
-      ? await Promise.all(
-          doc.confirmation.recommendations.map(async ({ n, id }) => {
-            const rec = await repos.recommendations.get(id);
-            const counts = rec ? await repos.assignments.countsByState(id) : { total: 0 };
-            return { n, id, status: rec?.status ?? 'pending', assignments: counts.total };
-          }),
-        )
-      : null;
-    return {
-      id: doc._id,
-      status: doc.status,
-      reference: doc.reference,
-      source: drafts.source,
-      documents: drafts.documents,
-      items: drafts.items.map(({ n, original, deadline, addressees, problems, proposal, organizations }) => ({
-        n,
-        original,
-        deadline,
-        addressees: { ...addressees, organizations },
-        problems,
-        proposal,
-      })),
-      createdAt: (doc.createdAt ?? new Date(0)).toISOString(),
-      createdBy: doc.createdBy.email,
-      recommendations: created,
-    };
-  }
-
   docs.route('post', '/api/imports/protocol', {
     summary: 'Прочитать протокол или письмо: черновики рекомендаций для проверки (ничего не выдаётся)',
     tag: 'Импорт',
@@ -169,43 +88,9 @@ export function createImportsRouter({
     response: { status: 201, description: 'Черновики', schema: ImportOut },
   });
   router.post('/protocol', validate({ body: ImportBody }), async (req, res) => {
-    const actor = actorRef(actorOf(req));
-    const groups = await repos.groups.list();
-    const read = readProtocol(req.body.text, {
-      calendar: await loadCalendar(repos),
-      timezone,
-      rule,
-      groups: groups.map((g) => ({ code: g._id, phrases: [g.name, ...g.phrases] })),
-      today: req.body.reference ?? isoDateIn(new Date(), timezone),
-    });
-    if (read.items.length === 0)
-      throw badRequest(
-        'В тексте не найдено пунктов с поручениями: ожидаются строки списка («·», «•», «-», «1.», «1)») или предложения со сроком («до 05 октября 2020 г.», «срок – сентябрь 2022 г.»)',
-      );
-    const sizes = new Map<string, number>();
-    for (const g of new Set(read.items.flatMap((i) => i.addressees.groups))) sizes.set(g, (await repos.organizations.list({ group: g })).length);
-    const source = req.body.source ? { ...req.body.source, title: req.body.source.title ?? '', words: '' } : read.source;
-    const drafts: Drafts = {
-      source,
-      documents: read.documents,
-      items: read.items.map((item) => ({
-        ...item,
-        proposal: proposalOf(item),
-        organizations: item.addressees.groups.reduce((sum, g) => sum + (sizes.get(g) ?? 0), 0),
-      })),
-    };
-    const doc = await repos.imports.create({
-      _id: randomBytes(9).toString('base64url'),
-      text: req.body.text,
-      reference: req.body.reference ?? read.reference,
-      drafts,
-      status: 'draft',
-      createdBy: actor,
-    });
-    await repos.audit.record({ actor, action: 'import-read', entity: { kind: 'import', id: doc._id }, details: { items: drafts.items.length } });
-    res.status(201).json(await toOut(doc));
+    const doc = await service.read(req.body, actorRef(actorOf(req)));
+    res.status(201).json(await service.view(doc));
   });
-
   docs.route('get', '/api/imports', {
     summary: 'Импортированные протоколы и письма, новые первыми',
     tag: 'Импорт',
@@ -214,8 +99,8 @@ export function createImportsRouter({
     response: { description: 'Импорты', schema: z.object({ items: z.array(ImportOut), total: z.number() }) },
   });
   router.get('/', validate({ query: z.strictObject({ ...pagination }) }), async (req, res) => {
-    const { items, total } = await repos.imports.list(req.query);
-    res.json({ items: await Promise.all(items.map(toOut)), total });
+    const { items, total } = await service.list(req.query);
+    res.json({ items: await Promise.all(items.map(service.view)), total });
   });
 
   docs.route('get', '/api/imports/{id}', {
@@ -227,9 +112,7 @@ export function createImportsRouter({
     errors: [404],
   });
   router.get('/:id', validate({ params: IdParams }), async (req, res) => {
-    const doc = await repos.imports.get(req.params.id);
-    if (!doc) throw notFound('Импорт не найден');
-    res.json(await toOut(doc));
+    res.json(await service.view(await service.get(req.params.id)));
   });
 
   docs.route('post', '/api/imports/{id}/confirm', {
@@ -242,86 +125,9 @@ export function createImportsRouter({
     errors: [404],
   });
   router.post('/:id/confirm', validate({ params: IdParams, body: ConfirmBody }), async (req, res) => {
-    const actor = actorRef(actorOf(req));
-    const found = await repos.imports.get(req.params.id);
-    if (!found) throw notFound('Импорт не найден');
-    let doc: ProtocolImport = found;
-    if (doc.status === 'draft') {
-      const planned = await plan(doc, req.body);
-      doc = (await repos.imports.claim(doc._id, { by: actor, at: new Date(), recommendations: planned }))!;
-    }
-    // Whoever claimed first decides what is created; this call completes it if it is not done yet.
-    const created = await carryOut(doc, actor);
-    if (doc.status !== 'confirmed') {
-      await repos.imports.markConfirmed(doc._id);
-      await repos.audit.record({ actor, action: 'import-confirmed', entity: { kind: 'import', id: doc._id }, details: { recommendations: created } });
-    }
-    res.json(await toOut((await repos.imports.get(doc._id))!));
+    const doc = await service.confirm(req.params.id, req.body, actorRef(actorOf(req)));
+    res.json(await service.view(doc));
   });
-
-  /** Checks every chosen item as creation would, and says all that is wrong at once. */
-  async function plan(doc: ProtocolImport, body: z.infer<typeof ConfirmBody>) {
-    const drafts = doc.drafts as Drafts;
-    const problems: Array<{ path: string; message: string }> = [];
-    const planned: Array<{ n: number; id: string; input: NewRecommendation }> = [];
-    const seen = new Set<number>();
-    const source = body.source ?? (drafts.source ? sourceInput(drafts.source) : undefined);
-    if (!source) problems.push({ path: 'body.source', message: 'документ-источник не найден в тексте — укажите вид, номер и дату' });
-    for (const [i, item] of body.items.entries()) {
-      const at = (field: string) => `body.items.${i}${field ? `.${field}` : ''}`;
-      const draft = drafts.items.find((d) => d.n === item.n);
-      if (!draft || seen.has(item.n)) {
-        problems.push({ path: at('n'), message: draft ? `пункт ${item.n} указан дважды` : `в черновике нет пункта ${item.n}` });
-        continue;
-      }
-      seen.add(item.n);
-      const ownAddressees = item.assignees !== undefined || item.groups !== undefined;
-      const deadline = item.deadline ?? draft.proposal.deadline;
-      if (!deadline) {
-        problems.push({ path: at('deadline'), message: `пункт ${item.n}: срок не распознан — укажите его` });
-        continue;
-      }
-      const input: NewRecommendation = {
-        source: source ?? { kind: 'letter', number: '-', date: doc.reference },
-        text: item.text ?? draft.proposal.text,
-        assignees: ownAddressees ? (item.assignees ?? []) : draft.proposal.assignees,
-        groups: ownAddressees ? (item.groups ?? []) : draft.proposal.groups,
-        deadline: deadline as NewRecommendation['deadline'],
-        ...(item.policy ? { policy: item.policy } : {}),
-      };
-      try {
-        const prepared = await recommendations.prepare(input);
-        // Groups are taken as they are at confirmation: a resumed confirmation reaches the same organisations.
-        planned.push({ n: item.n, id: `${doc._id}-${item.n}`, input: { ...input, assignees: prepared.assignees, groups: [] } });
-      } catch (error) {
-        if (!(error instanceof AppError)) throw error;
-        const details = Array.isArray(error.details) ? (error.details as Array<{ path: string; message: string }>) : [{ path: '', message: error.message }];
-        for (const d of details) problems.push({ path: at(d.path.replace(/^body\.?/, '')), message: `пункт ${item.n}: ${d.message}` });
-      }
-    }
-    if (problems.length > 0) throw new AppError(400, 'validation_failed', 'Проверьте черновики: не все пункты можно выдать', problems);
-    return planned;
-  }
-
-  /** Creates what the confirmation recorded and is not there yet, then issues it all (idempotent). */
-  async function carryOut(doc: ProtocolImport, actor: ActorRef) {
-    const created: string[] = [];
-    for (const { id, input } of doc.confirmation!.recommendations) {
-      if (!(await repos.recommendations.get(id))) {
-        try {
-          await recommendations.create(input as NewRecommendation, doc.confirmation!.by, { id });
-          await repos.audit.record({ actor, action: 'created', entity: { kind: 'recommendation', id }, details: { import: doc._id } });
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-        }
-      }
-      const rec = (await repos.recommendations.get(id))!;
-      // Withdrawn between confirmation and now (a resumed confirmation): left as it is.
-      if (rec.status !== 'withdrawn') await recommendations.issue(id, doc.confirmation!.by);
-      created.push(id);
-    }
-    return created;
-  }
 
   return router;
 }

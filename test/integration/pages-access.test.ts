@@ -1,0 +1,214 @@
+/**
+ * Every page as every role, over plain HTTP with a cookie jar: who gets the page, who is refused
+ * (403) and who is sent to the login page; an executor asking for another organisation's
+ * assignment gets the 404 page. Sessions end at logout on the server, not only in the browser.
+ */
+import ExcelJS from 'exceljs';
+import { eventually, PASSWORD, startHarness, type Harness } from '../support/harness';
+
+let h: Harness;
+let tokens: Awaited<ReturnType<Harness['seedUsers']>>;
+let own: string;
+
+const EMAIL = {
+  admin: 'admin@kontrol.test',
+  curator: 'curator@kontrol.test',
+  observer: 'observer@kontrol.test',
+  executor: 'executor@org-a.test',
+  otherExecutor: 'executor@org-b.test',
+} as const;
+type Who = keyof typeof EMAIL | 'anonymous';
+
+beforeAll(async () => {
+  h = await startHarness('pages');
+  tokens = await h.seedUsers();
+  const created = await h.request('POST', '/api/recommendations', {
+    token: tokens.curator,
+    json: { source: { kind: 'letter', number: '1', date: '2026-01-10' }, text: 'Проверка страниц', assignees: ['org-a'], deadline: { due: '2099-09-30' } },
+  });
+  own = (await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: tokens.curator })).body.assignments[0].id;
+  await eventually(async () => ((await h.request('GET', `/api/assignments/${own}`, { token: tokens.curator })).body.history?.length ? true : undefined));
+});
+afterAll(() => h?.stop());
+
+async function cookieOf(email: string): Promise<string> {
+  const form = await fetch(`${h.api.url}/login`);
+  const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0];
+  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  const res = await fetch(`${h.api.url}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: token, email, password: PASSWORD }).toString(),
+  });
+  if (res.status !== 303) throw new Error(`login ${email}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+  return (res.headers.get("set-cookie") ?? cookie).split(";")[0];
+}
+
+/** A browser-like client: keeps the session cookie, never follows redirects on its own. */
+function client() {
+  let cookie = '';
+  const call = async (method: string, path: string, form?: Record<string, string>) => {
+    const res = await fetch(h.api.url + path, {
+      method,
+      redirect: 'manual',
+      headers: { accept: 'text/html', cookie, ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+      body: form ? new URLSearchParams(form).toString() : undefined,
+    });
+    const set = res.headers.get('set-cookie');
+    if (set) cookie = set.split(';')[0];
+    return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+  };
+  const token = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  return {
+    call,
+    token,
+    async login(email: string) {
+      const form = await call('GET', '/login');
+      const res = await call('POST', '/login', { _csrf: token(form.html), email, password: PASSWORD });
+      if (res.status !== 303) throw new Error(`login ${email}: ${res.status} ${res.html.slice(res.html.indexOf("<main"), res.html.indexOf("<main") + 400)}`);
+      return res.location;
+    },
+  };
+}
+
+const PAGES: Array<[string, () => string, Record<Who, number>]> = [
+  ['/my', () => '/my', { anonymous: 303, admin: 403, curator: 403, observer: 403, executor: 200, otherExecutor: 200 }],
+  ['/dashboard', () => '/dashboard', { anonymous: 303, admin: 200, curator: 200, observer: 200, executor: 403, otherExecutor: 403 }],
+  ['/review', () => '/review', { anonymous: 303, admin: 200, curator: 200, observer: 403, executor: 403, otherExecutor: 403 }],
+  ['/assignments/:id', () => `/assignments/${own}`, { anonymous: 303, admin: 200, curator: 200, observer: 200, executor: 200, otherExecutor: 404 }],
+];
+const staffPage = { anonymous: 303, admin: 200, curator: 200, observer: 403, executor: 403, otherExecutor: 403 };
+const readAllPage = { anonymous: 303, admin: 200, curator: 200, observer: 200, executor: 403, otherExecutor: 403 };
+PAGES.push(
+  ['/recommendations', () => '/recommendations', readAllPage],
+  ['/recommendations/:id', () => `/recommendations/${own.split('.')[0]}`, readAllPage],
+  ['/recommendations/new', () => '/recommendations/new', staffPage],
+  ['/imports/new', () => '/imports/new', staffPage],
+  ['/extensions', () => '/extensions', staffPage],
+  ['/reports/discipline', () => '/reports/discipline', readAllPage],
+  ['/reports/discipline.xlsx', () => '/reports/discipline.xlsx', readAllPage],
+);
+const adminPage = { anonymous: 303, admin: 200, curator: 403, observer: 403, executor: 403, otherExecutor: 403 };
+for (const path of ['/admin', '/admin/organizations', '/admin/organizations/org-a', '/admin/users', '/admin/groups', '/admin/policy', '/admin/calendar', '/admin/outbox']) {
+  PAGES.push([path, () => path, adminPage]);
+}
+const WHO: Who[] = ['anonymous', 'admin', 'curator', 'observer', 'executor', 'otherExecutor'];
+
+describe('pages as every role', () => {
+  it.each(PAGES.flatMap(([name, url, expected]) => WHO.map((who) => [`${who} gets ${expected[who]} from ${name}`, url, who, expected[who]] as const)))(
+    '%s',
+    async (_title, url, who, status) => {
+      const c = client();
+      if (who !== 'anonymous') await c.login(EMAIL[who]);
+      const res = await c.call('GET', url());
+      expect(res.status).toBe(status);
+      if (status === 303) expect(res.location).toBe(`/login?next=${encodeURIComponent(url())}`);
+      if (status >= 400) expect(res.html).toMatch(/<html lang="ru">[\s\S]*(Эта страница не для вашей роли|Поручение не найдено)/);
+    },
+  );
+
+  it('exports the report as a real .xlsx workbook', async () => {
+    // One assignment issued (to org-a, in beforeAll), still open and not yet due.
+    const res = await fetch(`${h.api.url}/reports/discipline.xlsx?from=2020-01-01&to=2099-12-31`, { headers: { cookie: await cookieOf(EMAIL.observer) } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    const book = new ExcelJS.Workbook();
+    await book.xlsx.load(Buffer.from(await res.arrayBuffer()) as never);
+    expect(book.worksheets.map((w) => w.name)).toEqual(['По организациям', 'По рекомендациям']);
+    const orgs = book.getWorksheet('По организациям')!;
+    expect(orgs.getRow(3).values).toEqual([undefined, 'Организация', 'Код', 'Выдано', 'Исполнено в срок', 'Исполнено с опозданием', 'Просрочено сейчас', 'Возвращалось на доработку', 'Исполнительская дисциплина, %']);
+    expect(orgs.getRow(4).values).toEqual([undefined, 'Организация ORG-A', 'org-a', 1, 0, 0, 0, 0, '']);
+    const bad = await fetch(`${h.api.url}/reports/discipline?from=2024-05-01&to=2024-01-01`, { headers: { cookie: await cookieOf(EMAIL.observer), accept: 'text/html' } });
+    const badHtml = await bad.text();
+    expect({ status: bad.status, main: bad.status === 400 ? '' : badHtml.slice(badHtml.indexOf('<main'), badHtml.indexOf('<main') + 300) }).toEqual({ status: 400, main: '' });
+    expect(badHtml).toContain('Неверный период');
+  });
+
+  it('lets the admin keep reference data through the pages, refusing bad input in Russian', async () => {
+    const c = client();
+    await c.login(EMAIL.admin);
+    const form = async (path: string) => c.token((await c.call('GET', path)).html);
+
+    const created = await c.call('POST', '/admin/organizations', {
+      _csrf: await form('/admin/organizations'), code: 'bakchar', name: 'Бакчарский район', kind: 'municipality', coordinator: 'coord@bakchar.test\nsecond@bakchar.test', head: '',
+    });
+    expect(created.status).toBe(303);
+    expect((await h.api.db.repos.organizations.get('bakchar'))?.contacts.coordinator).toEqual(['coord@bakchar.test', 'second@bakchar.test']);
+    const badEmail = await c.call('POST', '/admin/organizations', { _csrf: await form('/admin/organizations'), code: 'x-org', name: 'Организация', kind: 'other', coordinator: 'not-an-address' });
+    expect(badEmail.status).toBe(400);
+    expect(badEmail.html).toContain('неверный адрес электронной почты');
+
+    const group = await c.call('POST', '/admin/groups/pilot', { _csrf: await form('/admin/groups'), name: 'Пилотные районы', phrases: 'пилотным районам', members: 'bakchar' });
+    expect(group.status).toBe(303);
+    expect((await h.api.db.repos.organizations.get('bakchar'))?.groups).toEqual(['pilot']);
+
+    const badPolicy = await c.call('POST', '/admin/policy', { _csrf: await form('/admin/policy'), policy: '{"remindBefore": ["через неделю"], "escalateAfter": []}' });
+    expect(badPolicy.status).toBe(400);
+    expect(badPolicy.html).toContain('не длительность ISO 8601');
+    const policy = await c.call('POST', '/admin/policy', { _csrf: await form('/admin/policy'), policy: '{"remindBefore": ["P7D"], "escalateAfter": [{"after": "P1D", "to": "head"}]}' });
+    expect(policy.status).toBe(303);
+    expect((await h.request('GET', '/api/settings/notification-policy', { token: tokens.curator })).body).toEqual({ remindBefore: ['P7D'], escalateAfter: [{ after: 'P1D', to: 'head' }] });
+
+    const year = await c.call('POST', '/admin/calendar', { _csrf: await form('/admin/calendar'), year: '2091', source: 'Постановление для проверки', daysOff: '2091-01-01\n2091-01-02', workingWeekends: '' });
+    expect(year.status).toBe(303);
+    const wrongYear = await c.call('POST', '/admin/calendar', { _csrf: await form('/admin/calendar'), year: '2092', source: 'Постановление для проверки', daysOff: '2091-05-01' });
+    expect(wrongYear.status).toBe(400);
+    expect(wrongYear.html).toContain('Календарь не сходится');
+
+    const user = await c.call('POST', '/admin/users', { _csrf: await form('/admin/users'), email: 'new@bakchar.test', name: 'Координатор Бакчара', role: 'executor', organization: 'bakchar', password: PASSWORD });
+    expect(user.status).toBe(303);
+    const noOrg = await c.call('POST', '/admin/users', { _csrf: await form('/admin/users'), email: 'x@bakchar.test', name: 'Без организации', role: 'executor', organization: '', password: 'long-enough-pass' });
+    expect(noOrg.status).toBe(400);
+    expect(noOrg.html).toContain('исполнитель должен принадлежать организации');
+    const entrant = client();
+    expect(await entrant.login('new@bakchar.test')).toBe('/my');
+
+    // Without the form's token nothing is written.
+    const forged = await c.call('POST', '/admin/organizations', { code: 'forged', name: 'Подделка', kind: 'other' });
+    expect(forged.status).toBe(403);
+    expect(await h.api.db.repos.organizations.get('forged')).toBeNull();
+  });
+
+  it('sends each role home from /', async () => {
+    for (const [who, home] of [['executor', '/my'], ['curator', '/dashboard'], ['observer', '/dashboard']] as const) {
+      const c = client();
+      expect(await c.login(EMAIL[who])).toBe(home);
+      expect((await c.call('GET', '/')).location).toBe(home);
+    }
+  });
+
+  it('ends the session on the server at logout', async () => {
+    const c = client();
+    await c.login(EMAIL.executor);
+    const page = await c.call('GET', '/my');
+    expect(page.status).toBe(200);
+    expect((await c.call('POST', '/logout', { _csrf: c.token(page.html) })).location).toBe('/login');
+    // The same cookie again: the session it named is gone.
+    expect((await c.call('GET', '/my')).status).toBe(303);
+  });
+
+  it('never follows ?next= off the site', async () => {
+    const c = client();
+    const form = await c.call('GET', '/login?next=//evil.test/x');
+    expect(form.html).not.toContain('evil.test');
+    const res = await c.call('POST', '/login', { _csrf: c.token(form.html), email: EMAIL.curator, password: PASSWORD, next: 'https://evil.test/' });
+    expect(res.location).toBe('/dashboard');
+  });
+
+  it('escapes what people typed', async () => {
+    const created = await h.request('POST', '/api/recommendations', {
+      token: tokens.curator,
+      json: { source: { kind: 'letter', number: '2', date: '2026-01-10' }, text: 'Текст <script>alert(1)</script>', assignees: ['org-a'], deadline: { due: '2099-09-30' } },
+    });
+    const id = (await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: tokens.curator })).body.assignments[0].id;
+    const c = client();
+    await c.login(EMAIL.executor);
+    const page = await eventually(async () => {
+      const res = await c.call('GET', `/assignments/${id}`);
+      return res.status === 200 ? res : undefined;
+    });
+    expect(page.html).toContain('Текст &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page.html).not.toContain('<script>alert(1)</script>');
+  });
+});

@@ -1,0 +1,341 @@
+/**
+ * The administrator's pages: organisations and their contacts, users and roles, organisation
+ * groups, the default notification policy, the production calendar's years, and the email delivery
+ * log with resending. Each write is checked by the same schema as its JSON API route and audited
+ * the same way; a refused form comes back with the reasons in Russian and what was typed.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { z } from 'zod';
+import { CalendarDataError, createCalendar } from '../domain/calendar';
+import { ROLES, type Role } from '../domain/roles';
+import { actorRef } from '../api/auth/middleware';
+import { OrganizationBody } from '../api/organizations/router';
+import { GroupBody } from '../api/groups/router';
+import { PolicySchema } from '../api/policy/schema';
+import { CalendarYearBody } from '../api/calendar/router';
+import { UserBody, createUser } from '../api/users/router';
+import { notFound } from '../api/errors';
+import { russianErrors } from '../api/validate';
+import { knownCalendarYears } from '../store/calendar';
+import { ORGANIZATION_KINDS } from '../store/models';
+import { DEFAULT_POLICY_SETTING, loadDefaultPolicy } from '../store/policy';
+import type { Repositories } from '../store/repositories';
+import { resendEmailWorkflow } from '../workflows';
+import { describePolicy } from './recommendations';
+import { csrf } from './session';
+
+const KIND_RU: Record<string, string> = {
+  authority: 'орган-отправитель',
+  department: 'департамент',
+  municipality: 'муниципальное образование',
+  regional: 'региональная организация',
+  center: 'центр',
+  rvci: 'РВЦИ',
+  other: 'другая',
+};
+const OUTBOX_STATUS_RU: Record<string, string> = { pending: 'ожидает', sent: 'отправлено', failed: 'ошибка' };
+
+/** Lines of a textarea: trimmed, empty ones dropped. */
+const lines = (value: unknown) =>
+  String(value ?? '')
+    .split(/[\r\n,;]+/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+const asArray = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === '' ? [] : [String(v)]);
+
+/** Zod's issues as sentences a person reads: «Контакты: неверный адрес электронной почты». */
+function problems(error: z.ZodError, labels: Record<string, string> = {}): string[] {
+  return error.issues.map((i) => `${labels[String(i.path[0])] ?? String(i.path[0] ?? 'Форма')}: ${i.message}`);
+}
+
+export function createAdminPages({
+  repos,
+  temporal,
+  taskQueue,
+  signedIn,
+  only,
+}: {
+  repos: Repositories;
+  temporal: Client;
+  taskQueue: string;
+  signedIn: RequestHandler;
+  only: (...roles: readonly Role[]) => RequestHandler;
+}) {
+  const router = Router();
+  const admin = [signedIn, only('admin')];
+  const write = [...admin, csrf.csrfSynchronisedProtection];
+  const page =
+    (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
+    (req, res, next) =>
+      void fn(req, res).catch(next);
+  const actor = (req: Request) => actorRef(req.actor!);
+  const done = (req: Request, res: Response, text: string, to: string) => {
+    req.session.flash = { kind: 'ok', text };
+    res.redirect(303, to);
+  };
+
+  router.get('/admin', ...admin, (_req, res) => res.render('admin/index', { title: 'Администрирование' }));
+
+  // --- organisations ---------------------------------------------------------------------------------
+
+  const ORG_LABELS = { code: 'Код', name: 'Название', kind: 'Вид', groups: 'Группы', contacts: 'Контакты' };
+  async function orgsPage(res: Response, status = 200, extra: Record<string, unknown> = {}) {
+    const [orgs, groups] = await Promise.all([repos.organizations.list(), repos.groups.list()]);
+    res.status(status).render('admin/organizations', {
+      title: 'Организации',
+      orgs: orgs.map((o) => ({ ...o, kindRu: KIND_RU[o.kind] })),
+      kinds: ORGANIZATION_KINDS.map((k) => ({ value: k, label: KIND_RU[k] })),
+      groups: groups.map((g) => ({ code: g._id, name: g.name })),
+      ...extra,
+    });
+  }
+  const orgInput = (body: Record<string, unknown>, code?: string) => ({
+    code: code ?? String(body.code ?? '').trim(),
+    name: String(body.name ?? ''),
+    kind: String(body.kind ?? ''),
+    groups: asArray(body.groups),
+    contacts: { coordinator: lines(body.coordinator), head: lines(body.head) },
+  });
+
+  router.get('/admin/organizations', ...admin, page(async (_req, res) => orgsPage(res)));
+  router.post(
+    '/admin/organizations',
+    ...write,
+    page(async (req, res) => {
+      const parsed = OrganizationBody.safeParse(orgInput(req.body), { error: russianErrors });
+      if (!parsed.success) return orgsPage(res, 400, { errors: problems(parsed.error, ORG_LABELS), values: req.body });
+      const { code, ...rest } = parsed.data;
+      if (!(await repos.organizations.create({ _id: code, ...rest }))) return orgsPage(res, 409, { errors: [`Организация с кодом «${code}» уже есть`], values: req.body });
+      await repos.audit.record({ actor: actor(req), action: 'created', entity: { kind: 'organization', id: code }, details: { name: rest.name, via: 'page' } });
+      done(req, res, `Организация «${rest.name}» добавлена`, '/admin/organizations');
+    }),
+  );
+  router.get(
+    '/admin/organizations/:code',
+    ...admin,
+    page(async (req, res) => {
+      const org = await repos.organizations.get(String(req.params.code));
+      if (!org) throw notFound('Организация не найдена');
+      const groups = await repos.groups.list();
+      res.render('admin/organization', {
+        title: org.name,
+        org,
+        kinds: ORGANIZATION_KINDS.map((k) => ({ value: k, label: KIND_RU[k], selected: k === org.kind })),
+        groups: groups.map((g) => ({ code: g._id, name: g.name, checked: org.groups.includes(g._id) })),
+        coordinator: org.contacts.coordinator.join('\n'),
+        head: org.contacts.head.join('\n'),
+      });
+    }),
+  );
+  router.post(
+    '/admin/organizations/:code',
+    ...write,
+    page(async (req, res) => {
+      const code = String(req.params.code);
+      const parsed = OrganizationBody.safeParse(orgInput(req.body, code), { error: russianErrors });
+      if (!parsed.success) {
+        req.session.flash = { kind: 'error', text: problems(parsed.error, ORG_LABELS).join('; ') };
+        return res.redirect(303, `/admin/organizations/${encodeURIComponent(code)}`);
+      }
+      const { code: _code, ...patch } = parsed.data;
+      if (!(await repos.organizations.update(code, patch))) throw notFound('Организация не найдена');
+      await repos.audit.record({ actor: actor(req), action: 'updated', entity: { kind: 'organization', id: code }, details: { fields: Object.keys(patch), via: 'page' } });
+      done(req, res, 'Сохранено', `/admin/organizations/${encodeURIComponent(code)}`);
+    }),
+  );
+
+  // --- users -----------------------------------------------------------------------------------------------
+
+  async function usersPage(res: Response, status = 200, extra: Record<string, unknown> = {}) {
+    const [users, orgs] = await Promise.all([repos.users.list(), repos.organizations.list()]);
+    const orgName = new Map(orgs.map((o) => [o._id, o.name]));
+    res.status(status).render('admin/users', {
+      title: 'Пользователи',
+      users: users.map((u) => ({ ...u, organizationName: u.organization ? (orgName.get(u.organization) ?? u.organization) : '' })),
+      roles: ROLES.map((r) => ({ value: r })),
+      orgs: orgs.map((o) => ({ code: o._id, name: o.name })),
+      ...extra,
+    });
+  }
+  router.get('/admin/users', ...admin, page(async (_req, res) => usersPage(res)));
+  router.post(
+    '/admin/users',
+    ...write,
+    page(async (req, res) => {
+      const body = req.body as Record<string, string>;
+      const input = { email: body.email, name: body.name, password: body.password, role: body.role, ...(body.organization ? { organization: body.organization } : {}) };
+      const parsed = UserBody.safeParse(input, { error: russianErrors });
+      const values = { ...body, password: '' };
+      if (!parsed.success) return usersPage(res, 400, { errors: problems(parsed.error, { email: 'Почта', name: 'Имя', password: 'Пароль', role: 'Роль', organization: 'Организация' }), values });
+      if (parsed.data.organization && !(await repos.organizations.get(parsed.data.organization))) return usersPage(res, 400, { errors: ['Организация: нет такой'], values });
+      const user = await createUser(repos, parsed.data);
+      if (!user) return usersPage(res, 409, { errors: [`Пользователь ${parsed.data.email} уже есть`], values });
+      await repos.audit.record({ actor: actor(req), action: 'created', entity: { kind: 'user', id: user._id }, details: { email: user.email, role: user.role, via: 'page' } });
+      done(req, res, `Пользователь ${user.email} создан`, '/admin/users');
+    }),
+  );
+
+  // --- groups ----------------------------------------------------------------------------------------------
+
+  router.get(
+    '/admin/groups',
+    ...admin,
+    page(async (_req, res) => {
+      const [groups, orgs] = await Promise.all([repos.groups.list(), repos.organizations.list()]);
+      res.render('admin/groups', {
+        title: 'Группы организаций',
+        groups: groups.map((g) => ({ ...g, members: orgs.filter((o) => o.groups.includes(g._id)).length })),
+      });
+    }),
+  );
+  router.get(
+    '/admin/groups/:code',
+    ...admin,
+    page(async (req, res) => {
+      const code = String(req.params.code);
+      const [group, orgs] = await Promise.all([repos.groups.get(code), repos.organizations.list()]);
+      if (!group && req.query.new === undefined) throw notFound('Группа не найдена');
+      res.render('admin/group', {
+        title: group?.name ?? 'Новая группа',
+        code,
+        group: group ?? { name: '', phrases: [] },
+        phrases: (group?.phrases ?? []).join('\n'),
+        orgs: orgs.map((o) => ({ code: o._id, name: o.name, checked: o.groups.includes(code) })),
+      });
+    }),
+  );
+  router.post('/admin/groups', ...write, (req, res) => {
+    const code = String((req.body as { code?: unknown }).code ?? '').trim();
+    res.redirect(303, `/admin/groups/${encodeURIComponent(code)}?new`);
+  });
+  router.post(
+    '/admin/groups/:code',
+    ...write,
+    page(async (req, res) => {
+      const code = String(req.params.code);
+      const body = req.body as Record<string, unknown>;
+      const parsed = GroupBody.safeParse({ name: body.name, phrases: lines(body.phrases), members: asArray(body.members) }, { error: russianErrors });
+      if (!parsed.success || !/^[a-z0-9][a-z0-9-]{1,63}$/.test(code)) {
+        req.session.flash = { kind: 'error', text: parsed.success ? 'Код: латинские строчные буквы, цифры и дефис' : problems(parsed.error, { name: 'Название', phrases: 'Фразы', members: 'Состав' }).join('; ') };
+        return res.redirect(303, `/admin/groups/${encodeURIComponent(code)}?new`);
+      }
+      const { name, phrases, members = [] } = parsed.data;
+      await repos.groups.put(code, { name, phrases: [...new Set(phrases)] }, actor(req));
+      await repos.groups.setMembers(code, [...new Set(members)]);
+      await repos.audit.record({ actor: actor(req), action: 'group-saved', entity: { kind: 'group', id: code }, details: { name, phrases: phrases.length, members: members.length, via: 'page' } });
+      done(req, res, `Группа «${name}» сохранена: ${members.length} орг.`, `/admin/groups/${encodeURIComponent(code)}`);
+    }),
+  );
+
+  // --- the default policy ----------------------------------------------------------------------------------
+
+  router.get(
+    '/admin/policy',
+    ...admin,
+    page(async (_req, res) => {
+      const policy = await loadDefaultPolicy(repos);
+      res.render('admin/policy', { title: 'Политика уведомлений', json: JSON.stringify(policy, null, 2), described: describePolicy(policy) });
+    }),
+  );
+  router.post(
+    '/admin/policy',
+    ...write,
+    page(async (req, res) => {
+      const text = String((req.body as { policy?: unknown }).policy ?? '');
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return void res.status(400).render('admin/policy', { title: 'Политика уведомлений', json: text, errors: ['Это не JSON: проверьте скобки и кавычки'] });
+      }
+      const parsed = PolicySchema.safeParse(value, { error: russianErrors });
+      if (!parsed.success) {
+        const errors = parsed.error.issues.map((i) => `${i.path.join('.') || 'политика'}: ${i.message}`);
+        return void res.status(400).render('admin/policy', { title: 'Политика уведомлений', json: text, errors });
+      }
+      await repos.settings.put(DEFAULT_POLICY_SETTING, parsed.data, actor(req));
+      await repos.audit.record({ actor: actor(req), action: 'policy-changed', entity: { kind: 'settings', id: DEFAULT_POLICY_SETTING }, details: { policy: parsed.data, via: 'page' } });
+      done(req, res, 'Политика по умолчанию сохранена: она действует для рекомендаций, созданных с этого момента', '/admin/policy');
+    }),
+  );
+
+  // --- the production calendar -------------------------------------------------------------------------------
+
+  async function calendarPage(res: Response, status = 200, extra: Record<string, unknown> = {}) {
+    const years = await knownCalendarYears(repos);
+    res.status(status).render('admin/calendar', {
+      title: 'Производственный календарь',
+      years: years.map((y) => ({ year: y.entry.year, source: y.entry.source, added: y.origin === 'added', daysOff: y.entry.daysOff.length, workingWeekends: y.entry.workingWeekends.length })).reverse(),
+      ...extra,
+    });
+  }
+  router.get('/admin/calendar', ...admin, page(async (_req, res) => calendarPage(res)));
+  router.post(
+    '/admin/calendar',
+    ...write,
+    page(async (req, res) => {
+      const body = req.body as Record<string, unknown>;
+      const year = Number(body.year);
+      const parsed = CalendarYearBody.safeParse({ source: body.source, daysOff: lines(body.daysOff), workingWeekends: lines(body.workingWeekends) }, { error: russianErrors });
+      const values = body;
+      if (!Number.isInteger(year) || year < 1970 || year > 9999) return calendarPage(res, 400, { errors: ['Год: четыре цифры'], values });
+      if (!parsed.success) return calendarPage(res, 400, { errors: problems(parsed.error, { source: 'Основание', daysOff: 'Нерабочие дни', workingWeekends: 'Рабочие выходные' }), values });
+      const entry = { source: parsed.data.source, daysOff: [...new Set(parsed.data.daysOff)].sort(), workingWeekends: [...new Set(parsed.data.workingWeekends)].sort() };
+      try {
+        createCalendar([], [{ year, ...entry }]);
+      } catch (error) {
+        if (error instanceof CalendarDataError) return calendarPage(res, 400, { errors: [`Календарь не сходится: ${error.message}`], values });
+        throw error;
+      }
+      const before = await repos.calendar.get(year);
+      await repos.calendar.put(year, entry, actor(req));
+      await repos.audit.record({ actor: actor(req), action: before ? 'updated' : 'created', entity: { kind: 'calendar', id: String(year) }, details: { ...entry, via: 'page' } });
+      done(req, res, `Календарь на ${year} год сохранён`, '/admin/calendar');
+    }),
+  );
+  router.post(
+    '/admin/calendar/:year/delete',
+    ...write,
+    page(async (req, res) => {
+      const year = Number(req.params.year);
+      const stored = await repos.calendar.get(year);
+      if (!stored || !(await repos.calendar.remove(year))) throw notFound(`Добавленного календаря на ${year} год нет`);
+      await repos.audit.record({ actor: actor(req), action: 'deleted', entity: { kind: 'calendar', id: String(year) }, details: { source: stored.source, via: 'page' } });
+      done(req, res, `Добавленный календарь на ${year} год удалён`, '/admin/calendar');
+    }),
+  );
+
+  // --- the email log ---------------------------------------------------------------------------------------------
+
+  router.get(
+    '/admin/outbox',
+    ...admin,
+    page(async (req, res) => {
+      const status = ['pending', 'sent', 'failed'].includes(String(req.query.status)) ? (String(req.query.status) as 'pending' | 'sent' | 'failed') : undefined;
+      const { items, total } = await repos.outbox.list({ status }, { limit: 100, offset: 0 });
+      res.render('admin/outbox', {
+        title: 'Журнал писем',
+        total,
+        statuses: Object.entries(OUTBOX_STATUS_RU).map(([value, label]) => ({ value, label, selected: value === status })),
+        items: items.map((e) => ({ ...e, statusRu: OUTBOX_STATUS_RU[e.status] })),
+      });
+    }),
+  );
+  router.post(
+    '/admin/outbox/resend',
+    ...write,
+    page(async (req, res) => {
+      const key = String((req.body as { key?: unknown }).key ?? '');
+      const entry = await repos.outbox.get(key);
+      if (!entry) throw notFound('Письмо не найдено в журнале');
+      const workflowId = `email-resend/${entry._id}/${randomUUID()}`;
+      await temporal.workflow.start(resendEmailWorkflow, { workflowId, taskQueue, args: [{ key: entry._id, requestedBy: actor(req), again: entry.status === 'sent' }] });
+      await repos.audit.record({ actor: actor(req), action: 'resend-requested', entity: { kind: 'email', id: entry._id }, details: { workflowId, status: entry.status, via: 'page' } });
+      done(req, res, `Письмо «${entry.subject}» отправляется повторно`, '/admin/outbox');
+    }),
+  );
+
+  return router;
+}

@@ -1,0 +1,127 @@
+/**
+ * The protocol import as pages: paste the text, review the drafts (include or leave out each item,
+ * correct its text, addressee group and deadline), confirm: the same service as the JSON API, so a
+ * confirmation here creates nothing twice either.
+ */
+import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { STAFF_ROLES, type Role } from '../domain/roles';
+import { actorRef } from '../api/auth/middleware';
+import { AppError } from '../api/errors';
+import type { ConfirmInput, ImportService } from '../api/imports/service';
+import type { Repositories } from '../store/repositories';
+import { csrf } from './session';
+
+const FREQUENCY_RU: Record<string, string> = { yearly: 'ежегодно', quarterly: 'ежеквартально', monthly: 'ежемесячно' };
+
+export function createImportPages({
+  repos,
+  imports,
+  signedIn,
+  only,
+}: {
+  repos: Repositories;
+  imports: ImportService;
+  signedIn: RequestHandler;
+  only: (...roles: readonly Role[]) => RequestHandler;
+}) {
+  const router = Router();
+  const page =
+    (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
+    (req, res, next) =>
+      void fn(req, res).catch(next);
+  const staff = [signedIn, only(...STAFF_ROLES)];
+
+  router.get('/imports/new', ...staff, (_req, res) => res.render('import-new', { title: 'Импорт протокола' }));
+
+  router.post(
+    '/imports/new',
+    ...staff,
+    csrf.csrfSynchronisedProtection,
+    page(async (req, res) => {
+      const text = String((req.body as { text?: unknown }).text ?? '');
+      try {
+        if (text.trim().length < 20) throw new AppError(400, 'bad_request', 'Вставьте текст протокола или письма');
+        if (text.length > 200_000) throw new AppError(400, 'bad_request', 'Текст длиннее 200 000 знаков');
+        const doc = await imports.read({ text }, actorRef(req.actor!));
+        res.redirect(303, `/imports/${encodeURIComponent(doc._id)}`);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500) throw error;
+        res.status(error.status).render('import-new', { title: 'Импорт протокола', text, errors: [error.message] });
+      }
+    }),
+  );
+
+  router.get(
+    '/imports/:id',
+    ...staff,
+    page(async (req, res) => res.render('import', await viewData(String(req.params.id)))),
+  );
+
+  router.post(
+    '/imports/:id/confirm',
+    ...staff,
+    csrf.csrfSynchronisedProtection,
+    page(async (req, res) => {
+      const id = String(req.params.id);
+      const body = req.body as Record<string, string | undefined>;
+      const doc = await imports.get(id);
+      const drafts = (await imports.view(doc)).items;
+      const input: ConfirmInput = {
+        source: { kind: body.kind === 'letter' ? 'letter' : 'protocol', number: String(body.number ?? '').trim(), date: String(body.date ?? ''), title: String(body.title ?? '').trim() },
+        items: drafts
+          .filter((d) => body[`include-${d.n}`] === 'on')
+          .map((d) => {
+            const group = body[`group-${d.n}`];
+            const due = body[`due-${d.n}`];
+            const recurrence = body[`recurrence-${d.n}`];
+            return {
+              n: d.n,
+              text: String(body[`text-${d.n}`] ?? d.proposal.text).trim(),
+              groups: group ? [group] : [],
+              assignees: [],
+              ...(due ? { deadline: { due, ...(recurrence ? { recurrence: { frequency: recurrence as 'yearly' } } : {}) } } : {}),
+            };
+          }),
+      };
+      try {
+        if (input.items.length === 0) throw new AppError(400, 'bad_request', 'Отметьте хотя бы один пункт');
+        const confirmed = await imports.confirm(id, input, actorRef(req.actor!));
+        const created = (await imports.view(confirmed)).recommendations ?? [];
+        req.session.flash = { kind: 'ok', text: `Выдано рекомендаций: ${created.length}, поручений: ${created.reduce((n, r) => n + r.assignments, 0)}` };
+        res.redirect(303, `/imports/${encodeURIComponent(id)}`);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500 || error.status === 404) throw error;
+        const details = Array.isArray(error.details) ? (error.details as Array<{ message: string }>).map((d) => d.message) : [];
+        res.status(error.status).render('import', { ...(await viewData(id, body)), errors: details.length ? details : [error.message] });
+      }
+    }),
+  );
+
+  /** The drafts as a form, with what the curator typed when a confirmation came back refused. */
+  async function viewData(id: string, typed?: Record<string, string | undefined>) {
+    const out = await imports.view(await imports.get(id));
+    const groups = await repos.groups.list();
+    const source = typed ? { kind: typed.kind, number: typed.number, date: typed.date, title: typed.title } : (out.source ?? { kind: 'protocol', number: '', date: '', title: '' });
+    return {
+      title: 'Черновики импорта',
+      imp: out,
+      confirmed: out.status !== 'draft',
+      source,
+      items: out.items.map((item) => {
+        const proposal = item.proposal;
+        const group = typed ? typed[`group-${item.n}`] : proposal.groups[0];
+        return {
+          ...item,
+          include: typed ? typed[`include-${item.n}`] === 'on' : item.problems.length === 0,
+          text: typed?.[`text-${item.n}`] ?? proposal.text,
+          due: typed ? typed[`due-${item.n}`] : (proposal.deadline?.due ?? ''),
+          recurrence: typed ? typed[`recurrence-${item.n}`] : (proposal.deadline?.recurrence?.frequency ?? ''),
+          groups: groups.map((g) => ({ code: g._id, name: g.name, selected: g._id === group })),
+          frequencies: Object.entries(FREQUENCY_RU).map(([value, label]) => ({ value, label })),
+        };
+      }),
+    };
+  }
+
+  return router;
+}

@@ -1,0 +1,211 @@
+/**
+ * Curators' recommendation pages: the list with filters, one recommendation with its assignments,
+ * and the form that creates and issues one (addressees by group or one by one, the deadline with
+ * the working-day rule shown, a recurrence). Registered on the web router, behind its session.
+ */
+import { Router, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { FREQUENCIES } from '../domain/cycles';
+import { isoDateIn, resolveDeadline, type NonWorkingDayRule } from '../domain/deadline';
+import { describeOffset, type NotificationPolicy } from '../domain/policy';
+import { READ_ALL_ROLES, STAFF_ROLES, type Role } from '../domain/roles';
+import { AppError, notFound } from '../api/errors';
+import { actorRef } from '../api/auth/middleware';
+import type { NewRecommendation, RecommendationService } from '../api/recommendations/service';
+import { loadCalendar } from '../store/calendar';
+import { loadDefaultPolicy } from '../store/policy';
+import type { RecommendationStatus } from '../store/models';
+import type { Repositories } from '../store/repositories';
+import { csrf } from './session';
+
+const STATUS_RU: Record<RecommendationStatus, string> = { draft: 'черновик', issued: 'выдана', withdrawn: 'отозвана' };
+const FREQUENCY_RU: Record<string, string> = { yearly: 'ежегодно', quarterly: 'ежеквартально', monthly: 'ежемесячно', interval: 'с интервалом' };
+const ListQuery = z.object({ status: z.enum(['draft', 'issued', 'withdrawn']).optional().catch(undefined), page: z.coerce.number().int().min(1).max(1000).catch(1) });
+const PAGE_SIZE = 50;
+
+const asArray = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === '' ? [] : [String(v)]);
+const NewForm = z.object({
+  kind: z.enum(['protocol', 'letter']),
+  number: z.string().trim().min(1, 'укажите номер документа').max(50),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'укажите дату документа'),
+  title: z.string().trim().max(500).default(''),
+  text: z.string().trim().min(5, 'текст рекомендации слишком короткий').max(20_000),
+  groups: z.preprocess(asArray, z.array(z.string().max(64)).max(50)),
+  assignees: z.preprocess(asArray, z.array(z.string().max(64)).max(5000)),
+  due: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'укажите срок'),
+  recurrence: z.enum(['', 'yearly', 'quarterly', 'monthly']).default(''),
+});
+
+export function describePolicy(policy: NotificationPolicy): string[] {
+  const audience: Record<string, string> = { coordinator: 'координаторам', head: 'руководителю', curator: 'куратору', observers: 'наблюдателям' };
+  const to = (t: string | string[]) => (Array.isArray(t) ? t : [t]).map((a) => audience[a] ?? a).join(', ');
+  return [
+    policy.remindBefore.length ? `Напоминания за ${policy.remindBefore.map(describeOffset).join(', ')} до срока` : 'Без напоминаний',
+    ...policy.escalateAfter.map((s) => `Через ${describeOffset(s.after)} после срока — ${to(s.to)}`),
+    ...(policy.repeat ? [`Затем каждые ${describeOffset(policy.repeat.every)} — ${to(policy.repeat.to)}, до ${policy.repeat.times} раз`] : []),
+  ];
+}
+
+export function createRecommendationPages({
+  repos,
+  recommendations,
+  timezone,
+  rule,
+  signedIn,
+  only,
+}: {
+  repos: Repositories;
+  recommendations: RecommendationService;
+  timezone: string;
+  rule: NonWorkingDayRule;
+  signedIn: RequestHandler;
+  only: (...roles: readonly Role[]) => RequestHandler;
+}) {
+  const router = Router();
+  const page =
+    (fn: (req: Request, res: Parameters<RequestHandler>[1]) => Promise<void>): RequestHandler =>
+    (req, res, next) =>
+      void fn(req, res).catch(next);
+
+  router.get(
+    '/recommendations',
+    signedIn,
+    only(...READ_ALL_ROLES),
+    page(async (req, res) => {
+      const query = ListQuery.parse(req.query);
+      const { items, total } = await repos.recommendations.list({ status: query.status }, { limit: PAGE_SIZE, offset: (query.page - 1) * PAGE_SIZE });
+      const rows = await Promise.all(
+        items.map(async (rec) => ({ rec, statusRu: STATUS_RU[rec.status], recurrence: rec.recurrence ? FREQUENCY_RU[rec.recurrence.frequency] : null, counts: await repos.assignments.countsByState(rec._id) })),
+      );
+      res.render('recommendations', {
+        title: 'Рекомендации',
+        rows,
+        total,
+        status: query.status ?? '',
+        statuses: Object.entries(STATUS_RU).map(([value, label]) => ({ value, label, selected: value === query.status })),
+        prev: query.page > 1 ? query.page - 1 : null,
+        next: query.page * PAGE_SIZE < total ? query.page + 1 : null,
+      });
+    }),
+  );
+
+  router.get(
+    '/recommendations/new',
+    signedIn,
+    only(...STAFF_ROLES),
+    page(async (_req, res) => res.render('recommendation-new', await formData({}))),
+  );
+
+  /** Where a date's deadline falls by the calendar: the form shows it as the curator types. */
+  router.get(
+    '/deadline-preview',
+    signedIn,
+    only(...STAFF_ROLES),
+    page(async (req, res) => {
+      const date = String(req.query.date ?? '');
+      const resolved = /^\d{4}-\d{2}-\d{2}$/.test(date) ? resolveDeadline(date, { timezone, calendar: await loadCalendar(repos), rule }) : undefined;
+      if (!resolved) throw new AppError(400, 'bad_request', 'Нет такой даты');
+      res.json({ nominal: date, dueDate: isoDateIn(resolved.due, timezone), moved: resolved.moved });
+    }),
+  );
+
+  router.post(
+    '/recommendations/new',
+    signedIn,
+    only(...STAFF_ROLES),
+    csrf.csrfSynchronisedProtection,
+    page(async (req, res) => {
+      const form = NewForm.safeParse(req.body);
+      if (!form.success) {
+        res.status(400).render('recommendation-new', await formData(req.body, form.error.issues.map((i) => i.message)));
+        return;
+      }
+      const f = form.data;
+      const input: NewRecommendation = {
+        source: { kind: f.kind, number: f.number, date: f.date, ...(f.title ? { title: f.title } : {}) },
+        text: f.text,
+        assignees: f.assignees,
+        groups: f.groups,
+        deadline: { due: f.due, ...(f.recurrence ? { recurrence: { frequency: f.recurrence } } : {}) },
+      };
+      const actor = actorRef(req.actor!);
+      try {
+        const rec = await recommendations.create(input, actor);
+        await repos.audit.record({ actor, action: 'created', entity: { kind: 'recommendation', id: rec._id }, details: { via: 'page' } });
+        const { assignments } = await recommendations.issue(rec._id, actor);
+        req.session.flash = { kind: 'ok', text: `Рекомендация выдана: ${assignments.length} ${assignments.length === 1 ? 'адресат' : 'адресатов'}` };
+        res.redirect(303, `/recommendations/${encodeURIComponent(rec._id)}`);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500) throw error;
+        res.status(error.status).render('recommendation-new', await formData(req.body, [error.message]));
+      }
+    }),
+  );
+
+  router.get(
+    '/recommendations/:id',
+    signedIn,
+    only(...READ_ALL_ROLES),
+    page(async (req, res) => {
+      const rec = await repos.recommendations.get(String(req.params.id));
+      if (!rec) throw notFound('Рекомендация не найдена');
+      const [rows, orgs, counts] = await Promise.all([
+        repos.assignments.forRecommendation(rec._id),
+        repos.organizations.list({ codes: rec.assignees }),
+        repos.assignments.countsByState(rec._id),
+      ]);
+      const orgName = new Map(orgs.map((o) => [o._id, o.name]));
+      res.render('recommendation', {
+        title: 'Рекомендация',
+        rec,
+        statusRu: STATUS_RU[rec.status],
+        recurrence: rec.recurrence ? FREQUENCY_RU[rec.recurrence.frequency] : null,
+        policy: rec.policy ? describePolicy(rec.policy) : [],
+        counts,
+        rows: rows.sort((a, b) => b.cycle - a.cycle || Number(b.overdue) - Number(a.overdue)).map((a) => ({ ...a, organizationName: orgName.get(a.organization) ?? a.organization })),
+        canWithdraw: STAFF_ROLES.includes(req.actor!.role) && rec.status !== 'withdrawn',
+      });
+    }),
+  );
+
+  router.post(
+    '/recommendations/:id/withdraw',
+    signedIn,
+    only(...STAFF_ROLES),
+    csrf.csrfSynchronisedProtection,
+    page(async (req, res) => {
+      const id = String(req.params.id);
+      const reason = String((req.body as { reason?: unknown }).reason ?? '').trim();
+      try {
+        if (reason.length < 3) throw new AppError(400, 'bad_request', 'Укажите причину отзыва');
+        await recommendations.withdraw(id, reason.slice(0, 2000), actorRef(req.actor!));
+        req.session.flash = { kind: 'ok', text: 'Рекомендация отозвана: открытые поручения закрыты' };
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status >= 500 || error.status === 404) throw error;
+        req.session.flash = { kind: 'error', text: error.message };
+      }
+      res.redirect(303, `/recommendations/${encodeURIComponent(id)}`);
+    }),
+  );
+
+  /** The form's choices (groups, organisations, the default policy) and what was typed, if anything. */
+  async function formData(values: Record<string, unknown>, errors: string[] = []) {
+    const [groups, orgs, policy] = await Promise.all([repos.groups.list(), repos.organizations.list(), loadDefaultPolicy(repos)]);
+    const chosen = (name: string) => new Set(asArray(values[name]));
+    const groupSet = chosen('groups');
+    const orgSet = chosen('assignees');
+    const memberCount = (code: string) => orgs.filter((o) => o.groups.includes(code)).length;
+    return {
+      title: 'Новая рекомендация',
+      values: { kind: 'protocol', recurrence: '', ...values },
+      errors,
+      groups: groups.map((g) => ({ code: g._id, name: g.name, members: memberCount(g._id), checked: groupSet.has(g._id) })),
+      organizations: orgs.map((o) => ({ code: o._id, name: o.name, checked: orgSet.has(o._id) })),
+      frequencies: FREQUENCIES.filter((f) => f !== 'interval').map((f) => ({ value: f, label: FREQUENCY_RU[f] })),
+      policy: describePolicy(policy),
+      rule: rule === 'previous' ? 'предыдущий' : 'следующий',
+    };
+  }
+
+  return router;
+}

@@ -1,0 +1,109 @@
+/**
+ * The executive-discipline report: per organisation and per recommendation, over the assignments
+ * issued in a period, how many were issued, done on time, done late, are overdue now, and were
+ * returned for revision at least once. The same figures go to the page and to the .xlsx file.
+ */
+import ExcelJS from 'exceljs';
+import { DateTime } from 'luxon';
+import { describeSource } from '../notifications/render';
+import type { Repositories } from '../store/repositories';
+
+export interface ReportRow {
+  name: string;
+  detail: string;
+  issued: number;
+  onTime: number;
+  late: number;
+  overdue: number;
+  returned: number;
+  /** Share done on time of those due by now or done, in percent; null when none is. */
+  discipline: number | null;
+}
+
+export interface DisciplineReport {
+  from: string;
+  to: string;
+  organizations: ReportRow[];
+  recommendations: ReportRow[];
+}
+
+/** Period bounds as typed (YYYY-MM-DD, inclusive) or this year so far. */
+export function reportPeriod(query: { from?: unknown; to?: unknown }, timezone: string): { from: string; to: string } | undefined {
+  const today = DateTime.now().setZone(timezone);
+  const from = typeof query.from === 'string' && query.from ? query.from : today.startOf('year').toISODate()!;
+  const to = typeof query.to === 'string' && query.to ? query.to : today.toISODate()!;
+  const valid = (d: string) => /^\d{4}-\d{2}-\d{2}$/.test(d) && DateTime.fromISO(d).isValid;
+  return valid(from) && valid(to) && from <= to ? { from, to } : undefined;
+}
+
+export async function buildReport(repos: Repositories, period: { from: string; to: string }, timezone: string): Promise<DisciplineReport> {
+  const issuedFrom = DateTime.fromISO(period.from, { zone: timezone }).startOf('day').toJSDate();
+  const issuedTo = DateTime.fromISO(period.to, { zone: timezone }).plus({ days: 1 }).startOf('day').toJSDate();
+  const [byOrg, byRec, orgs] = await Promise.all([
+    repos.assignments.discipline('organization', { issuedFrom, issuedTo }),
+    repos.assignments.discipline('recommendationId', { issuedFrom, issuedTo }),
+    repos.organizations.list(),
+  ]);
+  const recs = await Promise.all(byRec.map((r) => repos.recommendations.get(r.key)));
+  const orgName = new Map(orgs.map((o) => [o._id, o.name]));
+  const row = (name: string, detail: string, r: (typeof byOrg)[number]): ReportRow => {
+    const settled = r.onTime + r.late + r.overdue;
+    return {
+      name,
+      detail,
+      issued: r.total - r.withdrawn,
+      onTime: r.onTime,
+      late: r.late,
+      overdue: r.overdue,
+      returned: r.returned,
+      discipline: settled > 0 ? Math.round((r.onTime / settled) * 100) : null,
+    };
+  };
+  const byWorst = (a: ReportRow, b: ReportRow) => (a.discipline ?? 101) - (b.discipline ?? 101) || b.overdue - a.overdue || a.name.localeCompare(b.name, 'ru');
+  return {
+    ...period,
+    organizations: byOrg.map((r) => row(orgName.get(r.key) ?? r.key, r.key, r)).sort(byWorst),
+    recommendations: byRec
+      .map((r, i) => {
+        const rec = recs[i];
+        return row(rec?.text ?? r.key, rec ? describeSource(rec.source) : '', r);
+      })
+      .sort(byWorst),
+  };
+}
+
+const COLUMNS = [
+  { header: 'Выдано', key: 'issued' },
+  { header: 'Исполнено в срок', key: 'onTime' },
+  { header: 'Исполнено с опозданием', key: 'late' },
+  { header: 'Просрочено сейчас', key: 'overdue' },
+  { header: 'Возвращалось на доработку', key: 'returned' },
+  { header: 'Исполнительская дисциплина, %', key: 'discipline' },
+] as const;
+
+/** The report as an .xlsx workbook: one sheet per breakdown, the period in the title row. */
+export async function reportWorkbook(report: DisciplineReport): Promise<Buffer> {
+  const book = new ExcelJS.Workbook();
+  book.creator = 'Контроль';
+  const period = `${ru(report.from)}–${ru(report.to)}`;
+  const sheet = (title: string, first: string, second: string, rows: ReportRow[]) => {
+    const ws = book.addWorksheet(title);
+    ws.addRow([`Исполнительская дисциплина: ${title.toLowerCase()}, поручения, выданные ${period}`]).font = { bold: true };
+    ws.addRow([]);
+    const header = ws.addRow([first, second, ...COLUMNS.map((c) => c.header)]);
+    header.font = { bold: true };
+    header.alignment = { wrapText: true, vertical: 'top' };
+    for (const r of rows) ws.addRow([r.name, r.detail, ...COLUMNS.map((c) => r[c.key] ?? '')]);
+    ws.getColumn(1).width = 60;
+    ws.getColumn(2).width = 28;
+    for (let i = 3; i <= 2 + COLUMNS.length; i += 1) ws.getColumn(i).width = 16;
+    ws.views = [{ state: 'frozen', ySplit: 3 }];
+  };
+  sheet('По организациям', 'Организация', 'Код', report.organizations);
+  sheet('По рекомендациям', 'Рекомендация', 'Документ', report.recommendations);
+  return Buffer.from(await book.xlsx.writeBuffer());
+}
+
+function ru(iso: string): string {
+  return `${iso.slice(8, 10)}.${iso.slice(5, 7)}.${iso.slice(0, 4)}`;
+}

@@ -1,0 +1,434 @@
+/**
+ * The pages people work in: server-rendered Handlebars, in Russian, with forms that work without
+ * JavaScript (a small script adds an upload progress bar). Each page checks the role and the
+ * organisation as the JSON API does: an executor asking for another organisation's assignment gets
+ * the same 404 page as for one that does not exist.
+ *
+ * Pages call the same services as the API (assignment updates go to the workflows through them);
+ * a form that fails comes back to its page with the reason in Russian.
+ */
+import type { Client } from '@temporalio/client';
+import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import multer from 'multer';
+import path from 'node:path';
+import { rateLimit } from 'express-rate-limit';
+import { z } from 'zod';
+import { CLOSED_STATUSES, type AssignmentStatus } from '../domain/assignment';
+import { isoDateIn, type NonWorkingDayRule } from '../domain/deadline';
+import { READ_ALL_ROLES, STAFF_ROLES, type Actor, type Role } from '../domain/roles';
+import type { FileStore } from '../store/files';
+import type { AssignmentView } from '../store/models';
+import type { Repositories } from '../store/repositories';
+import { actorRef } from '../api/auth/middleware';
+import { DECOY_HASH, verifyPassword } from '../api/auth/passwords';
+import { discardUploads } from '../api/assignments/router';
+import type { AssignmentService } from '../api/assignments/service';
+import { toEvidenceOut, toHistoryOut } from '../api/assignments/service';
+import { AppError, notFound, toAppError } from '../api/errors';
+import { contentDisposition } from '../api/assignments/router';
+import { decideExtensionUpdate, reviewUpdate } from '../workflows/definitions';
+import type { ImportService } from '../api/imports/service';
+import type { RecommendationService } from '../api/recommendations/service';
+import { createAdminPages } from './admin';
+import { createImportPages } from './imports';
+import { createRecommendationPages } from './recommendations';
+import { buildReport, reportPeriod, reportWorkbook } from './report';
+import { csrf } from './session';
+
+export interface WebDeps {
+  repos: Repositories;
+  assignments: AssignmentService;
+  recommendations: RecommendationService;
+  imports: ImportService;
+  /** For the email log's resend, which runs as a workflow on the worker. */
+  temporal: Client;
+  taskQueue: string;
+  files: FileStore;
+  limits: { maxFileBytes: number; maxFiles: number; maxFileMb: number };
+  timezone: string;
+  nonWorkingDay: NonWorkingDayRule;
+  login: { limit: number; windowSeconds: number };
+}
+
+const HOME: Record<Role, string> = { executor: '/my', curator: '/dashboard', admin: '/admin', observer: '/dashboard' };
+
+const LoginForm = z.object({ email: z.string().trim().toLowerCase().max(200), password: z.string().max(200), next: z.string().max(500).optional() });
+const ReviewForm = z.object({ decision: z.enum(['accept', 'return']), comment: z.string().trim().max(10_000).default('') });
+const ExtensionForm = z.object({ until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), reason: z.string().trim().min(3).max(5000) });
+const DecisionForm = z.object({ approve: z.enum(['yes', 'no']), comment: z.string().trim().max(10_000).default('') });
+
+/** Only a path on this site: never an absolute URL an attacker planted in ?next=. */
+function safeNext(value: string | undefined): string | undefined {
+  return value && /^\/(?!\/)[\w\-./?=&%]*$/.test(value) ? value : undefined;
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+const page = (fn: Handler): RequestHandler => (req, res, next) => void fn(req, res).catch(next);
+
+export function createWebRouter({ repos, assignments, recommendations, imports, temporal, taskQueue, files, limits, timezone, nonWorkingDay, login }: WebDeps) {
+  const router = Router();
+  router.use('/static', express.static(path.resolve(__dirname, 'public'), { maxAge: '1h', index: false }));
+  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
+  // Save the session before any redirect: express-session otherwise writes a short response while
+  // the save is still under way, and the browser's next request (the page after a login, with the
+  // message about what was done) can come before the session it needs is stored.
+  router.use((req, res, next) => {
+    const redirect = res.redirect.bind(res) as (status: number, url: string) => void;
+    res.redirect = ((status: number, url: string) => {
+      if (!req.session) return redirect(status, url);
+      req.session.save((error) => (error ? next(error) : redirect(status, url)));
+    }) as typeof res.redirect;
+    next();
+  });
+
+  /** The signed-in person, read fresh (a deactivated user is out at once), and the page basics. */
+  const signedIn: RequestHandler = (req, res, next) => {
+    void (async () => {
+      const user = req.session.userId ? await repos.users.get(req.session.userId) : null;
+      if (!user || !user.active) {
+        if (req.method === 'GET') return res.redirect(303, `/login?next=${encodeURIComponent(req.originalUrl)}`);
+        return res.status(401).render('error', { title: 'Нужен вход', message: 'Сеанс истёк: войдите снова', layout: 'main' });
+      }
+      req.actor = { id: user._id, email: user.email, name: user.name, role: user.role, organization: user.organization };
+      const org = user.organization ? await repos.organizations.get(user.organization) : null;
+      res.locals.user = { ...req.actor, organizationName: org?.name ?? null, staff: STAFF_ROLES.includes(user.role), executor: user.role === 'executor' };
+      res.locals.csrfToken = csrf.generateToken(req);
+      res.locals.flash = req.session.flash;
+      delete req.session.flash;
+      next();
+    })().catch(next);
+  };
+  const only =
+    (...roles: readonly Role[]): RequestHandler =>
+    (req, _res, next) =>
+      next(roles.includes(req.actor!.role) ? undefined : new AppError(403, 'forbidden', 'Эта страница не для вашей роли'));
+  const actor = (req: Request): Actor => req.actor!;
+  const flash = (req: Request, kind: 'ok' | 'error', text: string) => void (req.session.flash = { kind, text });
+
+  // --- entry -----------------------------------------------------------------------------------
+
+  router.get('/', signedIn, (req, res) => res.redirect(303, HOME[actor(req).role]));
+
+  router.get('/login', (req, res) => {
+    if (req.session.userId) return res.redirect(303, '/');
+    res.render('login', { title: 'Вход', csrfToken: csrf.generateToken(req), next: safeNext(String(req.query.next ?? '')), bare: true });
+  });
+
+  const loginLimiter = rateLimit({
+    windowMs: login.windowSeconds * 1000,
+    limit: login.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    handler: (req, res) =>
+      res.status(429).render('login', { title: 'Вход', bare: true, csrfToken: csrf.generateToken(req), error: 'Слишком много попыток входа. Подождите и попробуйте снова' }),
+  });
+  router.post(
+    '/login',
+    loginLimiter,
+    csrf.csrfSynchronisedProtection,
+    page(async (req, res) => {
+      const form = LoginForm.safeParse(req.body);
+      const email = form.success ? form.data.email : '';
+      const user = email ? await repos.users.findByEmail(email) : null;
+      const valid = await verifyPassword(form.success ? form.data.password : '', user?.passwordHash ?? DECOY_HASH);
+      if (!form.success || !user || !valid || !user.active) {
+        res.status(401).render('login', { title: 'Вход', bare: true, csrfToken: csrf.generateToken(req), email, error: 'Неверный адрес электронной почты или пароль' });
+        return;
+      }
+      const next = safeNext(form.data.next);
+      // A new session id at login: an id planted before it (session fixation) is worthless.
+      await new Promise<void>((resolve, reject) => req.session.regenerate((e) => (e ? reject(e) : resolve())));
+      req.session.userId = user._id;
+      await repos.audit.record({ actor: { id: user._id, email: user.email, role: user.role }, action: 'signed-in', entity: { kind: 'session', id: user._id }, details: { via: 'page' } });
+      res.redirect(303, next ?? HOME[user.role]);
+    }),
+  );
+
+  router.post('/logout', signedIn, csrf.csrfSynchronisedProtection, (req, res, next) => {
+    req.session.destroy((error) => (error ? next(error) : res.redirect(303, '/login')));
+  });
+
+  // --- executor ----------------------------------------------------------------------------------
+
+  router.get(
+    '/my',
+    signedIn,
+    only('executor'),
+    page(async (req, res) => {
+      const organization = actor(req).organization ?? '';
+      const { items, total } = await repos.assignments.list({ organization }, { limit: 200, offset: 0 });
+      res.render('my', { title: 'Мои поручения', rows: await decorate(items), total });
+    }),
+  );
+
+  // --- staff and observers -----------------------------------------------------------------------
+
+  router.get(
+    '/dashboard',
+    signedIn,
+    only(...READ_ALL_ROLES),
+    page(async (_req, res) => {
+      const [byOrg, byRec, orgs] = await Promise.all([
+        repos.assignments.discipline('organization'),
+        repos.assignments.discipline('recommendationId'),
+        repos.organizations.list(),
+      ]);
+      const orgName = new Map(orgs.map((o) => [o._id, o.name]));
+      const recs = await Promise.all(byRec.map((r) => repos.recommendations.get(r.key)));
+      const recText = new Map(recs.filter((r) => r !== null).map((r) => [r._id, r]));
+      const order = (a: { overdue: number; total: number }, b: { overdue: number; total: number }) => b.overdue - a.overdue || b.total - a.total;
+      res.render('dashboard', {
+        title: 'Сводка исполнения',
+        organizations: byOrg.map((r) => ({ ...r, name: orgName.get(r.key) ?? r.key })).sort(order),
+        recommendations: byRec
+          .map((r) => ({ ...r, text: recText.get(r.key)?.text ?? r.key, source: recText.get(r.key)?.source }))
+          .sort(order),
+      });
+    }),
+  );
+
+  router.get(
+    '/review',
+    signedIn,
+    only(...STAFF_ROLES),
+    page(async (_req, res) => {
+      const { items, total } = await repos.assignments.reviewQueue({ limit: 200, offset: 0 });
+      res.render('review', { title: 'Отчёты на проверке', rows: await decorate(items), total });
+    }),
+  );
+
+  router.get(
+    '/extensions',
+    signedIn,
+    only(...STAFF_ROLES),
+    page(async (_req, res) => {
+      const items = await repos.assignments.pendingExtensions(200);
+      res.render('extensions', { title: 'Запросы на продление', rows: await decorate(items) });
+    }),
+  );
+
+  router.get(
+    '/reports/discipline',
+    signedIn,
+    only(...READ_ALL_ROLES),
+    page(async (req, res) => {
+      const period = reportPeriod(req.query, timezone);
+      if (!period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
+      res.render('report', { title: 'Исполнительская дисциплина', report: await buildReport(repos, period, timezone) });
+    }),
+  );
+  router.get(
+    '/reports/discipline.xlsx',
+    signedIn,
+    only(...READ_ALL_ROLES),
+    page(async (req, res) => {
+      const period = reportPeriod(req.query, timezone);
+      if (!period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
+      const book = await reportWorkbook(await buildReport(repos, period, timezone));
+      res.setHeader('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+      res.setHeader('Content-Disposition', contentDisposition(`Дисциплина ${period.from}—${period.to}.xlsx`));
+      res.send(book);
+    }),
+  );
+
+  router.use(createRecommendationPages({ repos, recommendations, timezone, rule: nonWorkingDay, signedIn, only }));
+  router.use(createImportPages({ repos, imports, signedIn, only }));
+  router.use(createAdminPages({ repos, temporal, taskQueue, signedIn, only }));
+
+  // --- one assignment ------------------------------------------------------------------------------
+
+  const load: RequestHandler = (req, res, next) => {
+    void assignments
+      .visible(String(req.params.id), actor(req))
+      .then((view) => {
+        res.locals.assignment = view;
+        next();
+      })
+      .catch(next);
+  };
+  const viewOf = (res: Response) => res.locals.assignment as AssignmentView;
+  const backTo = (res: Response) => `/assignments/${encodeURIComponent(viewOf(res)._id)}`;
+
+  router.get(
+    '/assignments/:id',
+    signedIn,
+    load,
+    page(async (req, res) => {
+      const view = viewOf(res);
+      const who = actor(req);
+      const [rec, org, history, evidence] = await Promise.all([
+        repos.recommendations.get(view.recommendationId),
+        repos.organizations.get(view.organization),
+        repos.audit.forEntity('assignment', view._id),
+        repos.evidence.forAssignment(view._id),
+      ]);
+      const open = !CLOSED_STATUSES.includes(view.status);
+      const executor = who.role === 'executor';
+      const staff = STAFF_ROLES.includes(who.role);
+      res.render('assignment', {
+        title: `Поручение: ${org?.name ?? view.organization}`,
+        a: view,
+        rec,
+        org,
+        history: history.map(toHistoryOut).reverse(),
+        evidence: evidence.map((doc) => toEvidenceOut(doc, view._id)).reverse(),
+        can: {
+          submit: executor && (view.status === 'issued' || view.status === 'returned'),
+          extend: executor && open && view.status !== 'submitted' && !view.extension,
+          review: staff && view.status === 'submitted',
+          decide: staff && open && Boolean(view.extension),
+        },
+        today: isoDateIn(new Date(), timezone),
+        limits,
+      });
+    }),
+  );
+
+  router.get(
+    '/assignments/:id/files/:fileId',
+    signedIn,
+    load,
+    page(async (req, res) => {
+      const file = await repos.evidence.findFile(viewOf(res)._id, String(req.params.fileId));
+      if (!file || !(await files.exists(file.sha256))) throw notFound('Файл не найден');
+      res.setHeader('Content-Type', file.type);
+      res.setHeader('Content-Length', String(file.size));
+      res.setHeader('Content-Disposition', contentDisposition(file.name));
+      // A download in a sandbox: an uploaded HTML file must not run in our origin.
+      res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+      files.read(file.sha256).pipe(res);
+    }),
+  );
+
+  const upload = multer({
+    dest: files.uploadDir,
+    defParamCharset: 'utf8',
+    limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fields: 5, fieldSize: 64 * 1024, parts: limits.maxFiles + 5 },
+  }).array('files');
+
+  /** After an action: JSON for the upload script (it navigates itself), a redirect for a plain form. */
+  const done = (req: Request, res: Response, to: string) =>
+    req.get('x-requested-with') === 'XMLHttpRequest' ? res.json({ redirect: to }) : res.redirect(303, to);
+
+  router.post(
+    '/assignments/:id/submit',
+    signedIn,
+    only('executor'),
+    load,
+    upload,
+    page(async (req, res) => {
+      const uploaded = (req.files as Express.Multer.File[] | undefined) ?? [];
+      try {
+        // The token rides in the multipart body, so it is checked once the body is read, before any file is kept.
+        if (!csrf.isRequestValid(req)) throw new AppError(403, 'csrf', 'Форма устарела: обновите страницу и повторите');
+        const comment = String((req.body as { comment?: unknown }).comment ?? '').slice(0, 10_000);
+        if (!comment.trim() && uploaded.length === 0) throw new AppError(400, 'bad_request', 'Напишите комментарий или приложите файлы');
+        await assignments.submitEvidence(viewOf(res), actorRef(actor(req)), comment, uploaded, files);
+        flash(req, 'ok', `Отчёт отправлен на проверку${uploaded.length ? ` (${uploaded.length} ${uploaded.length === 1 ? 'файл' : 'файла(ов)'})` : ''}`);
+      } finally {
+        await discardUploads(uploaded);
+      }
+      done(req, res, backTo(res));
+    }),
+  );
+
+  router.post(
+    '/assignments/:id/extension',
+    signedIn,
+    only('executor'),
+    csrf.csrfSynchronisedProtection,
+    load,
+    page(async (req, res) => {
+      const form = ExtensionForm.safeParse(req.body);
+      if (!form.success) throw new AppError(400, 'bad_request', 'Укажите новую дату и причину (не короче 3 знаков)');
+      await assignments.requestExtension(viewOf(res), actorRef(actor(req)), form.data, { timezone, rule: nonWorkingDay });
+      flash(req, 'ok', 'Запрос на продление срока отправлен куратору');
+      done(req, res, backTo(res));
+    }),
+  );
+
+  router.post(
+    '/assignments/:id/review',
+    signedIn,
+    only(...STAFF_ROLES),
+    csrf.csrfSynchronisedProtection,
+    load,
+    page(async (req, res) => {
+      const form = ReviewForm.safeParse(req.body);
+      if (!form.success) throw new AppError(400, 'bad_request', 'Выберите решение');
+      if (form.data.decision === 'return' && !form.data.comment) throw new AppError(400, 'bad_request', 'При возврате на доработку напишите, что исправить');
+      await assignments.update(viewOf(res), reviewUpdate, {
+        actor: actorRef(actor(req)),
+        decision: form.data.decision,
+        ...(form.data.comment ? { comment: form.data.comment } : {}),
+      });
+      flash(req, 'ok', form.data.decision === 'accept' ? 'Отчёт принят' : 'Отчёт возвращён на доработку');
+      done(req, res, backTo(res));
+    }),
+  );
+
+  router.post(
+    '/assignments/:id/extension-decision',
+    signedIn,
+    only(...STAFF_ROLES),
+    csrf.csrfSynchronisedProtection,
+    load,
+    page(async (req, res) => {
+      const form = DecisionForm.safeParse(req.body);
+      if (!form.success) throw new AppError(400, 'bad_request', 'Выберите решение');
+      if (form.data.approve === 'no' && !form.data.comment) throw new AppError(400, 'bad_request', 'При отказе напишите причину');
+      await assignments.update(viewOf(res), decideExtensionUpdate, {
+        actor: actorRef(actor(req)),
+        approve: form.data.approve === 'yes',
+        ...(form.data.comment ? { comment: form.data.comment } : {}),
+      });
+      flash(req, 'ok', form.data.approve === 'yes' ? 'Срок продлён' : 'В продлении отказано');
+      done(req, res, backTo(res));
+    }),
+  );
+
+  // --- errors ------------------------------------------------------------------------------------------
+
+  router.get('/{*rest}', (req, res, next) => (req.accepts(['json', 'html']) === 'html' ? next(notFound('Такой страницы нет')) : next()));
+
+  /** A failed form goes back to its page with the reason; anything else gets an error page. */
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const csrfRefused = (error as { code?: string }).code === 'csrf';
+    const appError = csrfRefused
+      ? new AppError(403, 'csrf', 'Форма устарела: обновите страницу и повторите')
+      : toAppError(error, { uploadMaxFileMb: limits.maxFileMb, uploadMaxFiles: limits.maxFiles });
+    if (appError.status >= 500) req.log?.error({ err: error }, 'page failed');
+    if (res.headersSent) return;
+    const form = req.method === 'POST' && res.locals.assignment && appError.status < 500 && appError.status !== 404;
+    if (form) {
+      if (req.get('x-requested-with') === 'XMLHttpRequest') return void res.status(appError.status).json({ error: appError.message });
+      flash(req, 'error', appError.message);
+      return res.redirect(303, backTo(res));
+    }
+    res.status(appError.status).render('error', {
+      title: appError.status === 404 ? 'Не найдено' : 'Ошибка',
+      message: appError.message,
+      status: appError.status,
+      bare: !res.locals.user,
+    });
+  });
+
+  return router;
+
+  /** Rows for a list: the assignment with its recommendation's text and source, and the organisation's name. */
+  async function decorate(items: AssignmentView[]) {
+    const recIds = [...new Set(items.map((a) => a.recommendationId))];
+    const [recs, orgs] = await Promise.all([
+      Promise.all(recIds.map((id) => repos.recommendations.get(id))),
+      repos.organizations.list({ codes: [...new Set(items.map((a) => a.organization))] }),
+    ]);
+    const recById = new Map(recs.filter((r) => r !== null).map((r) => [r._id, r]));
+    const orgByCode = new Map(orgs.map((o) => [o._id, o.name]));
+    return items.map((a) => ({
+      ...a,
+      rec: recById.get(a.recommendationId),
+      organizationName: orgByCode.get(a.organization) ?? a.organization,
+      waiting: a.status === ('submitted' as AssignmentStatus),
+    }));
+  }
+}
