@@ -10,6 +10,9 @@ const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 // A date-time must say its offset (or Z): a bare local time would silently mean the server's zone.
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 
+/** No deadline is set beyond this year: a later one is a placeholder ("31.12.9999"), not a date to plan for. */
+export const LAST_DEADLINE_YEAR = 2100;
+
 export function isDeadlineInput(input: string): boolean {
   return DATE_ONLY.test(input) || DATE_TIME.test(input);
 }
@@ -54,6 +57,7 @@ export function resolveDeadline(
   input: string,
   { timezone, calendar, rule = 'previous' }: { timezone: string; calendar: WorkingCalendar; rule?: NonWorkingDayRule },
 ): ResolvedDeadline | undefined {
+  if (Number(input.slice(0, 4)) > LAST_DEADLINE_YEAR) return undefined;
   if (!DATE_ONLY.test(input)) {
     const due = parseDue(input, timezone);
     return due ? { due, nominal: input, moved: false } : undefined;

@@ -28,6 +28,8 @@ export interface SmtpCatcherOptions {
   maildir?: string;
   /** Start in refusing mode (see setRefusing). */
   refuse?: boolean;
+  /** Recipients the server answers with a permanent 550 (no such mailbox), as a real one would. */
+  unknownRecipients?: RegExp;
 }
 
 export interface SmtpCatcher {
@@ -67,6 +69,12 @@ function temporaryFailure(): SMTPServerError {
   return error;
 }
 
+function permanentFailure(address: string): SMTPServerError {
+  const error: SMTPServerError = new Error(`5.1.1 <${address}>: mailbox unavailable`);
+  error.responseCode = 550;
+  return error;
+}
+
 export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promise<SmtpCatcher> {
   const host = options.host ?? '127.0.0.1';
   const maildir = options.maildir;
@@ -97,7 +105,8 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
       };
       heldCallbacks.add(release);
     },
-    onRcptTo(_address, _session, callback) {
+    onRcptTo(address, _session, callback) {
+      if (options.unknownRecipients?.test(address.address)) return callback(permanentFailure(address.address));
       callback(refusing ? temporaryFailure() : null);
     },
     onData(stream, session, callback) {

@@ -3,7 +3,14 @@
  * `{workingDays: n}`; recipients one audience or several.
  */
 import { z } from 'zod';
+import { Duration } from 'luxon';
 import { AUDIENCES, MAX_REPEATS, MAX_STEPS, offsetProblem, type Offset } from '../../domain/policy';
+
+function isZeroOffset(offset: Offset): boolean {
+  if (typeof offset === 'object') return offset.workingDays === 0;
+  const duration = Duration.fromISO(offset);
+  return duration.isValid && duration.as('milliseconds') === 0;
+}
 
 export const OffsetSchema = z
   .union([z.string().trim().min(2).max(40), z.strictObject({ workingDays: z.number() })])
@@ -29,7 +36,8 @@ export const PolicySchema = z
       .default([]),
     repeat: z
       .strictObject({
-        every: OffsetSchema,
+        // A zero interval would send every repeat within seconds of the last: a burst, not a reminder.
+        every: OffsetSchema.refine((offset) => !isZeroOffset(offset as Offset), 'интервал повторов не может быть нулевым'),
         to: z.union([AudienceSchema, z.array(AudienceSchema).min(1, 'укажите получателей').max(AUDIENCES.length)]),
         times: z.number().int().min(1).max(MAX_REPEATS, `не больше ${MAX_REPEATS} повторов`),
       })

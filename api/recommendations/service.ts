@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ActorRef } from '../../domain/assignment';
-import { resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
+import { LAST_DEADLINE_YEAR, resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
 import { recommendationWorkflowId } from '../../domain/ids';
 import type { NotificationPolicy, Offset } from '../../domain/policy';
 import { currentCycle, defaultLeadTime, isMonthEnd, recurrenceProblem, recurringDeadlineOf, type Recurrence, type RecurrenceFrequency } from '../../domain/cycles';
@@ -56,7 +56,10 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
      */
     async prepare(input: NewRecommendation) {
       const deadline = resolveDeadline(input.deadline.due, { timezone, calendar: await loadCalendar(repos), rule: nonWorkingDay });
-      if (!deadline) throw badRequest('Неверный срок', [{ path: 'body.deadline.due', message: 'нет такой даты' }]);
+      if (!deadline) {
+        const far = Number(input.deadline.due.slice(0, 4)) > LAST_DEADLINE_YEAR;
+        throw badRequest('Неверный срок', [{ path: 'body.deadline.due', message: far ? `срок не позже ${LAST_DEADLINE_YEAR} года` : 'нет такой даты' }]);
+      }
       const recurrence = input.deadline.recurrence && recurrenceOf(input.deadline.recurrence, input.deadline.due, deadline.nominal);
       const assignees = await resolveAddressees(repos, input.assignees ?? [], input.groups ?? []);
       return { deadline, recurrence, assignees };

@@ -271,6 +271,12 @@ describe('the API', () => {
       expect(after.body.total).toBe(before.body.total);
     });
 
+    it('refuses a placeholder deadline far in the future, naming the limit', async () => {
+      const res = await h.request('POST', '/api/recommendations', { token: tokens.curator, json: recommendation({ deadline: { due: '9999-12-31' } }) });
+      expectError(res, 400, 'bad_request', /Неверный срок/);
+      expect(res.body.error.details).toEqual([{ path: 'body.deadline.due', message: 'срок не позже 2100 года' }]);
+    });
+
     it.each([
       ['an impossible date', '2023-02-30'],
       ['an impossible ISO date-time', '2023-02-30T12:00:00+07:00'],
@@ -340,6 +346,16 @@ describe('the API', () => {
   });
 
   describe('assignments', () => {
+    it('explains an extension asked for a day off that would move back onto the current deadline', async () => {
+      const created = await h.request('POST', '/api/recommendations', { token: tokens.curator, json: recommendation({ deadline: { due: '2099-10-02' } }) });
+      await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: tokens.curator });
+      const id = `${created.body.id}.org-a.1`;
+      await waitForHistory(h, tokens.curator, id, 'issued');
+      // Friday 02.10.2099 is the deadline; Saturday 03.10 moves back to that Friday.
+      const res = await h.request('POST', `/api/assignments/${id}/extension-requests`, { token: tokens.executor, json: { until: '2099-10-03', reason: 'Нужно больше времени' } });
+      expectError(res, 400, 'bad_request', /^03\.10\.2099 — нерабочий день: срок переносится на 02\.10\.2099, а это не позже текущего срока/);
+    });
+
     it.each([['limit=0', 'query.limit'], ['limit=501', 'query.limit'], ['status=lost', 'query.status'], ['overdue=yes', 'query.overdue'], ['organization=Org%20A', 'query.organization']])(
       'refuses a list with %s with 400',
       async (query, path) => {

@@ -17,7 +17,7 @@ let assignmentId: string;
 beforeAll(async () => {
   h = await startHarness('email');
   const tokens = await h.seedUsers();
-  smtp = await startSmtpCatcher();
+  smtp = await startSmtpCatcher({ unknownRecipients: /^gone@/ });
   email = createEmailActivities({
     repos: h.api.db.repos,
     renderer: createEmailRenderer({ timezone: 'Asia/Tomsk', authority: 'ОГБУ «РЦРО»' }),
@@ -82,6 +82,14 @@ describe('email delivery', () => {
     await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('sent');
     expect(smtp.messages).toHaveLength(1);
     expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  it('records a permanent refusal (550) as failed without retrying it forever', async () => {
+    await h.api.db.repos.organizations.update('org-a', { contacts: { coordinator: ['coordinator@org-a.test'], head: ['gone@org-a.test'] } });
+    const key = `${assignmentId}:escalation:test-5`;
+    await expect(email.notifyAssignment({ key, template: 'assignment-escalated', assignmentId, to: ['head'] })).resolves.toBe('rejected');
+    expect(smtp.messages).toHaveLength(0);
+    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/550/) });
   });
 
   it('sends nothing and says so when the organisation has no stored contact of that kind', async () => {

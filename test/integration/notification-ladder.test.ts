@@ -208,6 +208,8 @@ describe('policies through the API', () => {
     [{ escalateAfter: [{ after: 'P3D', to: 'director' }] }, /.+/],
     [{ escalateAfter: [{ after: 'P3D' }] }, /.+/],
     [{ remindBefore: [], extra: true }, /.+/],
+    [{ repeat: { every: 'P0D', to: 'coordinator', times: 3 } }, /интервал повторов не может быть нулевым/],
+    [{ repeat: { every: { workingDays: 0 }, to: 'coordinator', times: 3 } }, /интервал повторов не может быть нулевым/],
   ])('refuses the policy %j with 400 and a Russian message', async (policy, message) => {
     const res = await h.request('POST', '/api/recommendations', {
       token: tokens.curator,

@@ -11,6 +11,16 @@ import type { AssignmentView, Recommendation } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
 import type { DeliveryResult } from './email';
 
+/** Heartbeats every few seconds while `work` runs. */
+async function beating<T>(work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => heartbeat(), 2_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 /** Items listed per section; the counts say how many there are in all. */
 const LIST_LIMIT = 20;
 
@@ -42,6 +52,7 @@ export function createDigestActivities({
       const week = `${start.toFormat("kkkk-'W'WW")}`;
       const curators = (await repos.users.list({ role: 'curator' })).filter((u) => u.active);
       const result: DigestRunResult = { week, curators: curators.length, sent: 0, skipped: 0 };
+      const failures: unknown[] = [];
 
       for (const curator of curators) {
         heartbeat(curator._id);
@@ -84,9 +95,17 @@ export function createDigestActivities({
           });
           await repos.outbox.record({ _id: key, template: 'curator-digest', to: [curator.email], ...rendered, context: { event: 'curator-digest' } });
         }
-        const delivered = await deliver(key);
-        if (delivered === 'sent') result.sent += 1;
+        try {
+          // Heartbeats while the SMTP server takes its time: a stalled send is retried, not duplicated.
+          const delivered = await beating(() => deliver(key));
+          if (delivered === 'sent') result.sent += 1;
+        } catch (error) {
+          // One curator's failing address must not hold back the others' digests: go on, retry after.
+          failures.push(error);
+        }
       }
+      // A temporary failure (SMTP down) is retried by Temporal; digests already sent are skipped then.
+      if (failures.length > 0) throw failures[0];
       return result;
     },
   };

@@ -34,7 +34,7 @@ export interface NotifyAssignmentInput {
   state?: Pick<AssignmentState, 'status' | 'overdue' | 'due'>;
 }
 
-export type DeliveryResult = 'sent' | 'already-sent' | 'no-recipients' | 'unsafe-headers';
+export type DeliveryResult = 'sent' | 'already-sent' | 'no-recipients' | 'unsafe-headers' | 'rejected';
 
 export interface ResendEmailInput {
   key: string;
@@ -47,6 +47,16 @@ export type ResendResult = DeliveryResult | 'resent';
 const HEADER_BREAK = /[\r\n]/;
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * An SMTP 5xx reply is the server's final word (no such mailbox, say): retrying would repeat it
+ * forever and hold up what waits on the email. It is recorded as failed for an administrator to
+ * fix the contact and resend; 4xx replies and lost connections are retried.
+ */
+export function isPermanentSmtpError(error: unknown): boolean {
+  const code = (error as { responseCode?: unknown } | null)?.responseCode;
+  return typeof code === 'number' && code >= 500 && code < 600;
+}
 
 /**
  * Heartbeats while `work` runs inside an activity, so a worker killed mid-send is noticed within
@@ -142,6 +152,7 @@ export function createEmailActivities({
       return 'sent';
     } catch (error) {
       await repos.outbox.markFailed(key, errorText(error));
+      if (isPermanentSmtpError(error)) return 'rejected';
       throw error;
     }
   }
