@@ -10,6 +10,8 @@ import { isoDateIn, resolveDeadline, type NonWorkingDayRule } from '../domain/de
 import { describeOffset, type NotificationPolicy } from '../domain/policy';
 import { READ_ALL_ROLES, STAFF_ROLES, type Role } from '../domain/roles';
 import { AppError, notFound } from '../api/errors';
+import { PolicySchema } from '../api/policy/schema';
+import { russianErrors } from '../api/validate';
 import { actorRef } from '../api/auth/middleware';
 import type { NewRecommendation, RecommendationService } from '../api/recommendations/service';
 import { loadCalendar } from '../store/calendar';
@@ -20,7 +22,11 @@ import { csrf } from './session';
 
 const STATUS_RU: Record<RecommendationStatus, string> = { draft: 'черновик', issued: 'выдана', withdrawn: 'отозвана' };
 const FREQUENCY_RU: Record<string, string> = { yearly: 'ежегодно', quarterly: 'ежеквартально', monthly: 'ежемесячно', interval: 'с интервалом' };
-const ListQuery = z.object({ status: z.enum(['draft', 'issued', 'withdrawn']).optional().catch(undefined), page: z.coerce.number().int().min(1).max(1000).catch(1) });
+const ListQuery = z.object({
+  status: z.enum(['draft', 'issued', 'withdrawn']).optional().catch(undefined),
+  organization: z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/).optional().catch(undefined),
+  page: z.coerce.number().int().min(1).max(1000).catch(1),
+});
 const PAGE_SIZE = 50;
 
 const asArray = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === '' ? [] : [String(v)]);
@@ -34,6 +40,7 @@ const NewForm = z.object({
   assignees: z.preprocess(asArray, z.array(z.string().max(64)).max(5000)),
   due: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'укажите срок'),
   recurrence: z.enum(['', 'yearly', 'quarterly', 'monthly']).default(''),
+  policy: z.string().max(20_000).default(''),
 });
 
 export function describePolicy(policy: NotificationPolicy): string[] {
@@ -73,7 +80,11 @@ export function createRecommendationPages({
     only(...READ_ALL_ROLES),
     page(async (req, res) => {
       const query = ListQuery.parse(req.query);
-      const { items, total } = await repos.recommendations.list({ status: query.status }, { limit: PAGE_SIZE, offset: (query.page - 1) * PAGE_SIZE });
+      const { items, total } = await repos.recommendations.list(
+        { status: query.status, ...(query.organization ? { assignee: query.organization } : {}) },
+        { limit: PAGE_SIZE, offset: (query.page - 1) * PAGE_SIZE },
+      );
+      const orgs = await repos.organizations.list();
       const rows = await Promise.all(
         items.map(async (rec) => ({ rec, statusRu: STATUS_RU[rec.status], recurrence: rec.recurrence ? FREQUENCY_RU[rec.recurrence.frequency] : null, counts: await repos.assignments.countsByState(rec._id) })),
       );
@@ -82,6 +93,8 @@ export function createRecommendationPages({
         rows,
         total,
         status: query.status ?? '',
+        organization: query.organization ?? '',
+        organizations: orgs.map((o) => ({ code: o._id, name: o.name, selected: o._id === query.organization })),
         statuses: Object.entries(STATUS_RU).map(([value, label]) => ({ value, label, selected: value === query.status })),
         prev: query.page > 1 ? query.page - 1 : null,
         next: query.page * PAGE_SIZE < total ? query.page + 1 : null,
@@ -121,12 +134,30 @@ export function createRecommendationPages({
         return;
       }
       const f = form.data;
+      // The policy: the default when left empty, otherwise the JSON typed, checked as the API checks it.
+      let policy: NotificationPolicy | undefined;
+      if (f.policy.trim()) {
+        let value: unknown;
+        try {
+          value = JSON.parse(f.policy);
+        } catch {
+          res.status(400).render('recommendation-new', await formData(req.body, ['Политика: это не JSON — проверьте скобки и кавычки']));
+          return;
+        }
+        const parsed = PolicySchema.safeParse(value, { error: russianErrors });
+        if (!parsed.success) {
+          res.status(400).render('recommendation-new', await formData(req.body, parsed.error.issues.map((i) => `Политика, ${i.path.join('.') || 'целиком'}: ${i.message}`)));
+          return;
+        }
+        policy = parsed.data;
+      }
       const input: NewRecommendation = {
         source: { kind: f.kind, number: f.number, date: f.date, ...(f.title ? { title: f.title } : {}) },
         text: f.text,
         assignees: f.assignees,
         groups: f.groups,
         deadline: { due: f.due, ...(f.recurrence ? { recurrence: { frequency: f.recurrence } } : {}) },
+        ...(policy ? { policy } : {}),
       };
       const actor = actorRef(req.actor!);
       try {
@@ -203,6 +234,7 @@ export function createRecommendationPages({
       organizations: orgs.map((o) => ({ code: o._id, name: o.name, checked: orgSet.has(o._id) })),
       frequencies: FREQUENCIES.filter((f) => f !== 'interval').map((f) => ({ value: f, label: FREQUENCY_RU[f] })),
       policy: describePolicy(policy),
+      policyJson: JSON.stringify(policy, null, 2),
       rule: rule === 'previous' ? 'предыдущий' : 'следующий',
     };
   }

@@ -170,6 +170,26 @@ describe('pages as every role', () => {
     expect(await h.api.db.repos.organizations.get('forged')).toBeNull();
   });
 
+  it('creates and issues from the form, with a policy of its own, and lists by addressee', async () => {
+    const c = client();
+    await c.login(EMAIL.curator);
+    const fields = { kind: 'letter', number: '77', date: '2026-02-01', title: '', text: 'Рекомендация с политикой', assignees: 'org-b', due: '2099-11-30', recurrence: '' };
+    const bad = await c.call('POST', '/recommendations/new', { _csrf: c.token((await c.call('GET', '/recommendations/new')).html), ...fields, policy: '{"remindBefore": ["завтра"]}' });
+    expect(bad.status).toBe(400);
+    expect(bad.html).toContain('Политика, remindBefore.0: «завтра» — не длительность ISO 8601');
+    expect(bad.html).toContain('Рекомендация с политикой'); // what was typed comes back
+    const policy = { remindBefore: ['P2D'], escalateAfter: [] };
+    const ok = await c.call('POST', '/recommendations/new', { _csrf: c.token((await c.call('GET', '/recommendations/new')).html), ...fields, policy: JSON.stringify(policy) });
+    expect(ok.status).toBe(303);
+    const id = decodeURIComponent(ok.location!.split('/').pop()!);
+    expect((await h.request('GET', `/api/recommendations/${id}`, { token: tokens.curator })).body).toMatchObject({ status: 'issued', assignees: ['org-b'], policy });
+
+    const forB = await c.call('GET', '/recommendations?organization=org-b');
+    expect(forB.html).toContain('Рекомендация с политикой');
+    const forA = await c.call('GET', '/recommendations?organization=org-a');
+    expect(forA.html).not.toContain('Рекомендация с политикой');
+  });
+
   it('sends each role home from /', async () => {
     for (const [who, home] of [['executor', '/my'], ['curator', '/dashboard'], ['observer', '/dashboard']] as const) {
       const c = client();
