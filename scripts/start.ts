@@ -92,6 +92,7 @@ async function main() {
   const lines = [
     '',
     'Kontrol запущен.',
+    `  Вход (страницы): ${api.url}/login`,
     `  API:            ${api.url}/api  (документация: ${api.url}/api/docs)`,
     `  Готовность:     ${api.url}/readyz`,
     temporalUi ? `  Temporal UI:    ${temporalUi}` : `  Temporal:       ${config.TEMPORAL_ADDRESS}`,

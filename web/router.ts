@@ -15,6 +15,7 @@ import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { CLOSED_STATUSES, type AssignmentStatus } from '../domain/assignment';
 import { isoDateIn, type NonWorkingDayRule } from '../domain/deadline';
+import { pluralRu } from '../domain/policy';
 import { READ_ALL_ROLES, STAFF_ROLES, type Actor, type Role } from '../domain/roles';
 import type { FileStore } from '../store/files';
 import type { AssignmentView } from '../store/models';
@@ -324,7 +325,8 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
         const comment = String((req.body as { comment?: unknown }).comment ?? '').slice(0, 10_000);
         if (!comment.trim() && uploaded.length === 0) throw new AppError(400, 'bad_request', 'Напишите комментарий или приложите файлы');
         await assignments.submitEvidence(viewOf(res), actorRef(actor(req)), comment, uploaded, files);
-        flash(req, 'ok', `Отчёт отправлен на проверку${uploaded.length ? ` (${uploaded.length} ${uploaded.length === 1 ? 'файл' : 'файла(ов)'})` : ''}`);
+        const count = uploaded.length ? ` (${uploaded.length} ${pluralRu(uploaded.length, ['файл', 'файла', 'файлов'])})` : '';
+        flash(req, 'ok', `Отчёт отправлен на проверку${count}`);
       } finally {
         await discardUploads(uploaded);
       }
