@@ -24,6 +24,7 @@ import { DEFAULT_POLICY_SETTING, loadDefaultPolicy } from '../store/policy';
 import type { Repositories } from '../store/repositories';
 import { resendEmailWorkflow } from '../workflows';
 import { describePolicy } from './recommendations';
+import { asArray, page } from './forms';
 import { csrf } from './session';
 
 const KIND_RU: Record<string, string> = {
@@ -43,7 +44,6 @@ const lines = (value: unknown) =>
     .split(/[\r\n,;]+/)
     .map((l) => l.trim())
     .filter(Boolean);
-const asArray = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === '' ? [] : [String(v)]);
 
 /** Zod's issues as sentences a person reads: «Контакты: неверный адрес электронной почты». */
 function problems(error: z.ZodError, labels: Record<string, string> = {}): string[] {
@@ -66,10 +66,6 @@ export function createAdminPages({
   const router = Router();
   const admin = [signedIn, only('admin')];
   const write = [...admin, csrf.csrfSynchronisedProtection];
-  const page =
-    (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
-    (req, res, next) =>
-      void fn(req, res).catch(next);
   const actor = (req: Request) => actorRef(req.actor!);
   const done = (req: Request, res: Response, text: string, to: string) => {
     req.session.flash = { kind: 'ok', text };

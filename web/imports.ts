@@ -3,15 +3,15 @@
  * correct its text, addressee group and deadline), confirm: the same service as the JSON API, so a
  * confirmation here creates nothing twice either.
  */
-import { Router, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { STAFF_ROLES, type Role } from '../domain/roles';
 import { actorRef } from '../api/auth/middleware';
 import { AppError } from '../api/errors';
 import type { ConfirmInput, ImportService } from '../api/imports/service';
 import type { Repositories } from '../store/repositories';
+import { FREQUENCY_RU, page } from './forms';
 import { csrf } from './session';
 
-const FREQUENCY_RU: Record<string, string> = { yearly: 'ежегодно', quarterly: 'ежеквартально', monthly: 'ежемесячно' };
 
 export function createImportPages({
   repos,
@@ -25,10 +25,6 @@ export function createImportPages({
   only: (...roles: readonly Role[]) => RequestHandler;
 }) {
   const router = Router();
-  const page =
-    (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
-    (req, res, next) =>
-      void fn(req, res).catch(next);
   const staff = [signedIn, only(...STAFF_ROLES)];
 
   router.get('/imports/new', ...staff, (_req, res) => res.render('import-new', { title: 'Импорт протокола' }));
@@ -117,7 +113,7 @@ export function createImportPages({
           due: typed ? typed[`due-${item.n}`] : (proposal.deadline?.due ?? ''),
           recurrence: typed ? typed[`recurrence-${item.n}`] : (proposal.deadline?.recurrence?.frequency ?? ''),
           groups: groups.map((g) => ({ code: g._id, name: g.name, selected: g._id === group })),
-          frequencies: Object.entries(FREQUENCY_RU).map(([value, label]) => ({ value, label })),
+          frequencies: ['yearly', 'quarterly', 'monthly'].map((value) => ({ value, label: FREQUENCY_RU[value] })),
         };
       }),
     };

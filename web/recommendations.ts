@@ -3,7 +3,7 @@
  * and the form that creates and issues one (addressees by group or one by one, the deadline with
  * the working-day rule shown, a recurrence). Registered on the web router, behind its session.
  */
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { FREQUENCIES } from '../domain/cycles';
 import { isoDateIn, resolveDeadline, type NonWorkingDayRule } from '../domain/deadline';
@@ -18,10 +18,10 @@ import { loadCalendar } from '../store/calendar';
 import { loadDefaultPolicy } from '../store/policy';
 import type { RecommendationStatus } from '../store/models';
 import type { Repositories } from '../store/repositories';
+import { asArray, FREQUENCY_RU, page } from './forms';
 import { csrf } from './session';
 
 const STATUS_RU: Record<RecommendationStatus, string> = { draft: 'черновик', issued: 'выдана', withdrawn: 'отозвана' };
-const FREQUENCY_RU: Record<string, string> = { yearly: 'ежегодно', quarterly: 'ежеквартально', monthly: 'ежемесячно', interval: 'с интервалом' };
 const ListQuery = z.object({
   status: z.enum(['draft', 'issued', 'withdrawn']).optional().catch(undefined),
   organization: z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/).optional().catch(undefined),
@@ -29,7 +29,6 @@ const ListQuery = z.object({
 });
 const PAGE_SIZE = 50;
 
-const asArray = (v: unknown) => (Array.isArray(v) ? v.map(String) : v === undefined || v === '' ? [] : [String(v)]);
 const NewForm = z.object({
   kind: z.enum(['protocol', 'letter']),
   number: z.string().trim().min(1, 'укажите номер документа').max(50),
@@ -69,10 +68,6 @@ export function createRecommendationPages({
   only: (...roles: readonly Role[]) => RequestHandler;
 }) {
   const router = Router();
-  const page =
-    (fn: (req: Request, res: Parameters<RequestHandler>[1]) => Promise<void>): RequestHandler =>
-    (req, res, next) =>
-      void fn(req, res).catch(next);
 
   router.get(
     '/recommendations',

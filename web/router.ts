@@ -26,7 +26,7 @@ import { discardUploads } from '../api/assignments/router';
 import type { AssignmentService } from '../api/assignments/service';
 import { toEvidenceOut, toHistoryOut } from '../api/assignments/service';
 import { AppError, notFound, toAppError } from '../api/errors';
-import { contentDisposition } from '../api/assignments/router';
+import { contentDisposition, sendEvidenceFile } from '../api/assignments/router';
 import { decideExtensionUpdate, reviewUpdate } from '../workflows/definitions';
 import type { ImportService } from '../api/imports/service';
 import type { RecommendationService } from '../api/recommendations/service';
@@ -34,6 +34,7 @@ import { createAdminPages } from './admin';
 import { createImportPages } from './imports';
 import { createRecommendationPages } from './recommendations';
 import { buildReport, reportPeriod, reportWorkbook } from './report';
+import { page } from './forms';
 import { csrf } from './session';
 
 export interface WebDeps {
@@ -63,8 +64,6 @@ function safeNext(value: string | undefined): string | undefined {
   return value && /^\/(?!\/)[\w\-./?=&%]*$/.test(value) ? value : undefined;
 }
 
-type Handler = (req: Request, res: Response) => Promise<void>;
-const page = (fn: Handler): RequestHandler => (req, res, next) => void fn(req, res).catch(next);
 
 export function createWebRouter({ repos, assignments, recommendations, imports, temporal, taskQueue, files, limits, timezone, nonWorkingDay, login }: WebDeps) {
   const router = Router();
@@ -290,14 +289,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     signedIn,
     load,
     page(async (req, res) => {
-      const file = await repos.evidence.findFile(viewOf(res)._id, String(req.params.fileId));
-      if (!file || !(await files.exists(file.sha256))) throw notFound('Файл не найден');
-      res.setHeader('Content-Type', file.type);
-      res.setHeader('Content-Length', String(file.size));
-      res.setHeader('Content-Disposition', contentDisposition(file.name));
-      // A download in a sandbox: an uploaded HTML file must not run in our origin.
-      res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
-      files.read(file.sha256).pipe(res);
+      await sendEvidenceFile(res, { repos, files }, viewOf(res)._id, String(req.params.fileId));
     }),
   );
 

@@ -1,5 +1,5 @@
 import { unlink } from 'node:fs/promises';
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { ASSIGNMENT_STATUSES } from '../../domain/assignment';
@@ -255,18 +255,25 @@ export function createAssignmentsRouter({
     errors: [404],
   });
   router.get('/:id/files/:fileId', validate({ params: FileParams }), load, async (req, res) => {
-    const file = await repos.evidence.findFile(assignmentOf(res)._id, req.params.fileId);
-    if (!file || !(await files.exists(file.sha256))) throw notFound('Файл не найден');
-    res.setHeader('Content-Type', file.type);
-    res.setHeader('Content-Length', String(file.size));
-    res.setHeader('ETag', `"${file.sha256}"`);
-    res.setHeader('Content-Disposition', contentDisposition(file.name));
-    // Served as a download in a sandbox: an uploaded HTML file must not run in our origin.
-    res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
-    files.read(file.sha256).pipe(res);
+    await sendEvidenceFile(res, { repos, files }, assignmentOf(res)._id, req.params.fileId);
   });
 
   return router;
+}
+
+/**
+ * One evidence file of an assignment the caller may already see, as a download: served in a
+ * sandbox, so an uploaded HTML file never runs in our origin. 404 for a file not of it.
+ */
+export async function sendEvidenceFile(res: Response, { repos, files }: { repos: Repositories; files: FileStore }, assignmentId: string, fileId: string) {
+  const file = await repos.evidence.findFile(assignmentId, fileId);
+  if (!file || !(await files.exists(file.sha256))) throw notFound('Файл не найден');
+  res.setHeader('Content-Type', file.type);
+  res.setHeader('Content-Length', String(file.size));
+  res.setHeader('ETag', `"${file.sha256}"`);
+  res.setHeader('Content-Disposition', contentDisposition(file.name));
+  res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
+  files.read(file.sha256).pipe(res);
 }
 
 /** Files already adopted were moved away; whatever is left in the upload directory is garbage. */
