@@ -130,6 +130,16 @@ export function createRepositories(models: Models) {
     findByEmail: (email: string) => models.users.findOne({ email: email.trim().toLowerCase() }).lean(),
     list: (filter: { organization?: string; role?: Role } = {}) =>
       models.users.find(filter, { passwordHash: 0 }).sort({ email: 1 }).lean(),
+    /** Changes what is given; `organization: null` removes it. Returns the user as it is after. */
+    async update(id: string, patch: Partial<Pick<User, 'name' | 'role' | 'active' | 'passwordHash'>> & { organization?: string | null }) {
+      const { organization, ...rest } = patch;
+      const update: { $set: Record<string, unknown>; $unset?: Record<string, 1> } = { $set: { ...rest } };
+      if (organization === null) update.$unset = { organization: 1 };
+      else if (organization !== undefined) update.$set.organization = organization;
+      // Not findOneAndUpdate with a projection: FerretDB does not take `fields` in findAndModify.
+      await models.users.updateOne({ _id: id }, update);
+      return models.users.findById(id, { passwordHash: 0 }).lean();
+    },
   };
 
   const sources = {

@@ -15,8 +15,8 @@ import { OrganizationBody } from '../api/organizations/router';
 import { GroupBody } from '../api/groups/router';
 import { PolicySchema } from '../api/policy/schema';
 import { CalendarYearBody } from '../api/calendar/router';
-import { UserBody, createUser } from '../api/users/router';
-import { notFound } from '../api/errors';
+import { UserBody, UserPatch, createUser, updateUser } from '../api/users/router';
+import { AppError, notFound } from '../api/errors';
 import { russianErrors } from '../api/validate';
 import { knownCalendarYears } from '../store/calendar';
 import { ORGANIZATION_KINDS } from '../store/models';
@@ -170,6 +170,47 @@ export function createAdminPages({
       if (!user) return usersPage(res, 409, { errors: [`Пользователь ${parsed.data.email} уже есть`], values });
       await repos.audit.record({ actor: actor(req), action: 'created', entity: { kind: 'user', id: user._id }, details: { email: user.email, role: user.role, via: 'page' } });
       done(req, res, `Пользователь ${user.email} создан`, '/admin/users');
+    }),
+  );
+
+  router.get(
+    '/admin/users/:id',
+    ...admin,
+    page(async (req, res) => {
+      const user = await repos.users.get(String(req.params.id));
+      if (!user) throw notFound('Пользователь не найден');
+      const orgs = await repos.organizations.list();
+      res.render('admin/user', {
+        title: user.email,
+        u: user,
+        roles: ROLES.map((r) => ({ value: r, selected: r === user.role })),
+        orgs: orgs.map((o) => ({ code: o._id, name: o.name, selected: o._id === user.organization })),
+      });
+    }),
+  );
+  router.post(
+    '/admin/users/:id',
+    ...write,
+    page(async (req, res) => {
+      const id = String(req.params.id);
+      const body = req.body as Record<string, string | undefined>;
+      const to = `/admin/users/${encodeURIComponent(id)}`;
+      const parsed = UserPatch.safeParse(
+        { name: body.name, role: body.role, organization: body.organization ? body.organization : null, active: body.active === 'on', ...(body.password ? { password: body.password } : {}) },
+        { error: russianErrors },
+      );
+      if (!parsed.success) {
+        req.session.flash = { kind: 'error', text: problems(parsed.error, { name: 'Имя', role: 'Роль', organization: 'Организация', password: 'Пароль' }).join('; ') };
+        return res.redirect(303, to);
+      }
+      try {
+        const user = await updateUser(repos, id, parsed.data, actor(req));
+        done(req, res, `Сохранено${user.active ? '' : ': доступ закрыт'}`, to);
+      } catch (error) {
+        if (!(error instanceof AppError) || error.status === 404 || error.status >= 500) throw error;
+        req.session.flash = { kind: 'error', text: error.message };
+        res.redirect(303, to);
+      }
     }),
   );
 

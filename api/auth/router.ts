@@ -19,6 +19,7 @@ export const UserOut = z
     name: z.string(),
     role: z.enum(ROLES),
     organization: z.string().nullable(),
+    active: z.boolean().optional(),
   })
   .meta({ id: 'User' });
 

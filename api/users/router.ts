@@ -4,11 +4,12 @@ import { z } from 'zod';
 import { ORG_CODE_PATTERN } from '../../domain/ids';
 import { READ_ALL_ROLES, ROLES } from '../../domain/roles';
 import type { Repositories } from '../../store/repositories';
+import type { ActorRef } from '../../domain/assignment';
 import type { User } from '../../store/models';
 import { hashPassword } from '../auth/passwords';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { UserOut } from '../auth/router';
-import { badRequest, conflict } from '../errors';
+import { badRequest, conflict, notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
 import { validate } from '../validate';
 
@@ -24,10 +25,40 @@ export const UserBody = z
     message: 'исполнитель должен принадлежать организации',
     path: ['organization'],
   });
+export const UserPatch = z.strictObject({
+  name: z.string().trim().min(2).max(200).optional(),
+  role: z.enum(ROLES).optional(),
+  organization: z.string().regex(ORG_CODE_PATTERN).nullable().optional(),
+  active: z.boolean().optional(),
+  password: z.string().min(8, 'пароль не короче 8 знаков').max(200).optional(),
+});
+const IdParams = z.object({ id: z.string().uuid('неверный идентификатор') });
 const ListQuery = z.strictObject({ organization: z.string().regex(ORG_CODE_PATTERN).optional(), role: z.enum(ROLES).optional() });
 
-export function toUserOut(user: Pick<User, '_id' | 'email' | 'name' | 'role' | 'organization'>) {
-  return { id: user._id, email: user.email, name: user.name, role: user.role, organization: user.organization ?? null };
+export function toUserOut(user: Pick<User, '_id' | 'email' | 'name' | 'role' | 'organization'> & { active?: boolean }) {
+  return { id: user._id, email: user.email, name: user.name, role: user.role, organization: user.organization ?? null, active: user.active ?? true };
+}
+
+/**
+ * Changes a user: name, role, organisation, active, password. The result must still make sense (an
+ * executor belongs to an organisation), and an administrator cannot lock themselves out. A user
+ * made inactive is out at once: every request and page reads the user afresh.
+ */
+export async function updateUser(repos: Repositories, id: string, patch: z.infer<typeof UserPatch>, by: ActorRef): Promise<Omit<User, 'passwordHash'>> {
+  const user = await repos.users.get(id);
+  if (!user) throw notFound('Пользователь не найден');
+  const role = patch.role ?? user.role;
+  const organization = patch.organization === undefined ? user.organization : (patch.organization ?? undefined);
+  if (role === 'executor' && !organization)
+    throw badRequest('Исполнитель должен принадлежать организации', [{ path: 'body.organization', message: 'исполнитель должен принадлежать организации' }]);
+  if (patch.organization && !(await repos.organizations.get(patch.organization)))
+    throw badRequest(`Организации с кодом «${patch.organization}» нет`, [{ path: 'body.organization', message: 'нет такой организации' }]);
+  if (id === by.id && (role !== 'admin' || patch.active === false)) throw conflict('Нельзя снять права администратора или отключить самого себя');
+  const { password, ...rest } = patch;
+  const updated = await repos.users.update(id, { ...rest, ...(password ? { passwordHash: await hashPassword(password) } : {}) });
+  await repos.audit.record({ actor: by, action: 'updated', entity: { kind: 'user', id }, details: { fields: Object.keys(patch), role, active: updated?.active } });
+  if (!updated) throw notFound('Пользователь не найден');
+  return updated;
 }
 
 /** Creates a user; used by the admin route, the first-start admin and the demo data. */
@@ -71,6 +102,19 @@ export function createUsersRouter({ repos, docs }: { repos: Repositories; docs: 
       details: { email: user.email, role: user.role, organization: user.organization },
     });
     res.status(201).json(toUserOut(user));
+  });
+
+  docs.route('patch', '/api/users/{id}', {
+    summary: 'Изменить пользователя: имя, роль, организацию, доступ, пароль',
+    tag: 'Пользователи',
+    roles: ['admin'],
+    params: IdParams,
+    body: UserPatch,
+    response: { description: 'Изменён', schema: UserOut },
+    errors: [404, 409],
+  });
+  router.patch('/:id', requireRole('admin'), validate({ params: IdParams, body: UserPatch }), async (req, res) => {
+    res.json(toUserOut(await updateUser(repos, req.params.id, req.body, actorRef(actorOf(req)))));
   });
 
   docs.route('get', '/api/users', {

@@ -48,6 +48,8 @@ interface Fixtures {
   email: string;
   /** An import read but not confirmed: the target of refused confirmations and of reads. */
   import: string;
+  /** The observer's user id: the target of user changes (a new name only). */
+  observerId: string;
   /** One fixture per allowed call that changes state. */
   fresh: {
     confirm: Record<'admin' | 'curator', string>;
@@ -189,6 +191,7 @@ beforeAll(async () => {
     elsewhere,
     email,
     import: importKept,
+    observerId: (await h.api.db.repos.users.findByEmail('observer@kontrol.test'))!._id,
     fresh: {
       confirm: { admin: importA, curator: importC },
       submit,
@@ -463,6 +466,12 @@ const ROUTES: Route[] = [
     expect: { ...signedIn(403), admin: 204 },
     call: (role) => ({ method: 'DELETE', url: `/api/calendar/${role === 'admin' ? CALENDAR.removed : CALENDAR.kept}` }),
     check: (res) => expect(res.raw.length).toBe(0),
+  },
+  {
+    name: 'PATCH /api/users/:id',
+    expect: { ...adminOnly, anonymous: 401 },
+    call: (role) => ({ method: 'PATCH', url: `/api/users/${fx.observerId}`, json: { name: `Наблюдатель (${role})` } }),
+    check: (res) => expect(res.body).toMatchObject({ email: 'observer@kontrol.test', name: 'Наблюдатель (admin)', role: 'observer', active: true }),
   },
   {
     name: 'GET /api/groups',

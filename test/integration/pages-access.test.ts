@@ -163,6 +163,18 @@ describe('pages as every role', () => {
     expect(noOrg.html).toContain('исполнитель должен принадлежать организации');
     const entrant = client();
     expect(await entrant.login('new@bakchar.test')).toBe('/my');
+    expect((await entrant.call('GET', '/my')).status).toBe(200);
+
+    // Access closed on the page: the session already open ends with it.
+    const id = (await h.api.db.repos.users.findByEmail('new@bakchar.test'))!._id;
+    const closed = await c.call('POST', `/admin/users/${id}`, { _csrf: await form(`/admin/users/${id}`), name: 'Координатор Бакчара', role: 'executor', organization: 'bakchar' });
+    expect(closed.status).toBe(303);
+    expect((await entrant.call('GET', '/my')).status).toBe(303);
+    await expect(client().login('new@bakchar.test')).rejects.toThrow(/401/);
+    // An administrator cannot lock themselves out.
+    const adminId = (await h.api.db.repos.users.findByEmail(EMAIL.admin))!._id;
+    await c.call('POST', `/admin/users/${adminId}`, { _csrf: await form(`/admin/users/${adminId}`), name: 'Админ', role: 'curator', active: 'on' });
+    expect((await h.api.db.repos.users.get(adminId))?.role).toBe('admin');
 
     // Without the form's token nothing is written.
     const forged = await c.call('POST', '/admin/organizations', { code: 'forged', name: 'Подделка', kind: 'other' });
