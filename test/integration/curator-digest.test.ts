@@ -12,7 +12,7 @@ let smtp: SmtpCatcher;
 let tokens: Awaited<ReturnType<Harness['seedUsers']>>;
 
 beforeAll(async () => {
-  smtp = await startSmtpCatcher();
+  smtp = await startSmtpCatcher({ unknownRecipients: /^gone-/ });
   h = await startHarness('digest', { env: { SMTP_URL: smtp.url, BASE_URL: 'https://kontrol.example.test' } });
   tokens = await h.seedUsers();
   // A curator with nothing issued: gets no digest.
@@ -23,13 +23,13 @@ afterAll(async () => {
   await smtp?.stop();
 });
 
-async function issue(text: string, due: string, assignees: string[]) {
+async function issue(text: string, due: string, assignees: string[], token = tokens.curator) {
   const created = await h.request('POST', '/api/recommendations', {
-    token: tokens.curator,
+    token,
     json: { source: { kind: 'letter', number: '766', date: '2022-08-26' }, text, assignees, deadline: { due }, policy: { remindBefore: [], escalateAfter: [] } },
   });
   expect(created.status).toBe(201);
-  const issued = await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: tokens.curator });
+  const issued = await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token });
   expect(issued.status).toBe(200);
   return issued.body.assignments as Array<{ id: string; organization: string }>;
 }
@@ -86,4 +86,22 @@ it('mails each curator what waits for review, what is overdue and what falls due
   expect(await digests('curator@kontrol.test')).toHaveLength(1);
   expect(await digests('idle-curator@kontrol.test')).toHaveLength(0);
   expect(await h.api.db.models.outbox.countDocuments({ template: 'curator-digest' })).toBe(1);
+}, 90_000);
+
+it('goes on past a curator whose mailbox is gone, and records that digest as failed', async () => {
+  // Sorted by address, the gone curator comes before the second one: the loop must not stop there.
+  await h.createUser('gone-curator@kontrol.test', 'curator', 'rcro');
+  await h.createUser('second-curator@kontrol.test', 'curator', 'rcro');
+  await issue('Рекомендация ушедшего куратора', '2022-10-31', ['org-b'], await h.login('gone-curator@kontrol.test'));
+  await issue('Рекомендация второго куратора', '2022-10-31', ['org-c'], await h.login('second-curator@kontrol.test'));
+  await eventually(async () => ((await h.api.db.models.assignments.countDocuments({ overdue: true })) === 3 ? true : undefined), 20_000, 'both overdue');
+
+  await h.api.temporal.schedule.getHandle(digestScheduleId(h.config.TEMPORAL_TASK_QUEUE)).trigger();
+  await eventually(async () => ((await digests('second-curator@kontrol.test')).length === 1 ? true : undefined), 30_000, 'the second curator’s digest');
+  const gone = await eventually(async () => {
+    const entry = await h.api.db.models.outbox.findOne({ template: 'curator-digest', to: 'gone-curator@kontrol.test' }).lean();
+    return entry?.status === 'failed' ? entry : undefined;
+  }, 30_000, 'the gone curator’s digest recorded as failed');
+  expect(gone.lastError).toMatch(/550/);
+  expect(await digests('gone-curator@kontrol.test')).toHaveLength(0);
 }, 90_000);
