@@ -318,12 +318,14 @@ export function createRepositories(models: Models) {
       return { review, overdue, dueSoon };
     },
     /** Open assignments whose addressee asked for a new deadline, the nearest deadline first. */
-    pendingExtensions: (limit: number) =>
-      models.assignments
-        .find({ extension: { $ne: null }, status: { $in: ['issued', 'returned', 'submitted'] } })
-        .sort({ due: 1, _id: 1 })
-        .limit(limit)
-        .lean(),
+    async pendingExtensions(page: Page) {
+      const query: QueryFilter<AssignmentView> = { extension: { $ne: null }, status: { $in: ['issued', 'returned', 'submitted'] } };
+      const [items, total] = await Promise.all([
+        models.assignments.find(query).sort({ due: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
+        models.assignments.countDocuments(query),
+      ]);
+      return { items, total };
+    },
     /** Evidence waiting for review, the longest waiting first. */
     async reviewQueue(page: Page) {
       const query: QueryFilter<AssignmentView> = { status: 'submitted' };

@@ -52,6 +52,24 @@ export interface WebDeps {
   login: { limit: number; windowSeconds: number };
 }
 
+const PAGE_SIZE = 50;
+
+/** `?page=N` (from 1) of a list. */
+function pageOf(req: Request): { page: number; offset: number } {
+  const page = Math.min(Math.max(Number.parseInt(String(req.query.page ?? '1'), 10) || 1, 1), 10_000);
+  return { page, offset: (page - 1) * PAGE_SIZE };
+}
+
+/** Links to the previous and next pages of a list, keeping its other query parameters. */
+function pager(req: Request, { page }: { page: number }, total: number) {
+  const link = (n: number) => {
+    const query = new URLSearchParams(req.query as Record<string, string>);
+    query.set('page', String(n));
+    return `${req.path}?${query.toString()}`;
+  };
+  return { prev: page > 1 ? link(page - 1) : null, next: page * PAGE_SIZE < total ? link(page + 1) : null, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) };
+}
+
 const HOME: Record<Role, string> = { executor: '/my', curator: '/dashboard', admin: '/admin', observer: '/dashboard' };
 
 const LoginForm = z.object({ email: z.string().trim().toLowerCase().max(200), password: z.string().max(200), next: z.string().max(500).optional() });
@@ -156,8 +174,9 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     only('executor'),
     page(async (req, res) => {
       const organization = actor(req).organization ?? '';
-      const { items, total } = await repos.assignments.list({ organization }, { limit: 200, offset: 0 });
-      res.render('my', { title: 'Мои поручения', rows: await decorate(items), total });
+      const at = pageOf(req);
+      const { items, total } = await repos.assignments.list({ organization }, { limit: PAGE_SIZE, offset: at.offset });
+      res.render('my', { title: 'Мои поручения', rows: await decorate(items), total, pager: pager(req, at, total) });
     }),
   );
 
@@ -191,9 +210,10 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     '/review',
     signedIn,
     only(...STAFF_ROLES),
-    page(async (_req, res) => {
-      const { items, total } = await repos.assignments.reviewQueue({ limit: 200, offset: 0 });
-      res.render('review', { title: 'Отчёты на проверке', rows: await decorate(items), total });
+    page(async (req, res) => {
+      const at = pageOf(req);
+      const { items, total } = await repos.assignments.reviewQueue({ limit: PAGE_SIZE, offset: at.offset });
+      res.render('review', { title: 'Отчёты на проверке', rows: await decorate(items), total, pager: pager(req, at, total) });
     }),
   );
 
@@ -201,9 +221,10 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     '/extensions',
     signedIn,
     only(...STAFF_ROLES),
-    page(async (_req, res) => {
-      const items = await repos.assignments.pendingExtensions(200);
-      res.render('extensions', { title: 'Запросы на продление', rows: await decorate(items) });
+    page(async (req, res) => {
+      const at = pageOf(req);
+      const { items, total } = await repos.assignments.pendingExtensions({ limit: PAGE_SIZE, offset: at.offset });
+      res.render('extensions', { title: 'Запросы на продление', rows: await decorate(items), total, pager: pager(req, at, total) });
     }),
   );
 

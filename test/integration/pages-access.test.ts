@@ -202,6 +202,31 @@ describe('pages as every role', () => {
     expect(forA.html).not.toContain('Рекомендация с политикой');
   });
 
+  it('pages long lists, 50 rows a page', async () => {
+    // Read-model rows only (no workflows): 60 cycles of one recommendation for org-c.
+    const repos = h.api.db.repos;
+    const rec = await repos.recommendations.create({
+      _id: 'paging-test-rec',
+      source: { id: 'x', kind: 'letter', issuer: 'РЦРО', number: '1', date: '2026-01-01', title: '' },
+      text: 'Рекомендация для проверки страниц',
+      assignees: ['org-c'],
+      deadline: { due: new Date('2099-01-31T16:59:59Z'), input: '2099-01-31' },
+      status: 'issued',
+      createdBy: { id: 'test', email: 'test', role: 'curator' },
+    });
+    for (let cycle = 1; cycle <= 60; cycle += 1) await repos.assignments.ensureIssued(rec, ['org-c'], { cycle, due: new Date(Date.UTC(2099, 0, cycle)) });
+    await h.createUser('executor@org-c.test', 'executor', 'org-c');
+    const c = client();
+    await c.login('executor@org-c.test');
+    const first = await c.call('GET', '/my');
+    expect(first.html.match(/<tr class="">/g) ?? []).toHaveLength(50);
+    expect(first.html).toContain('страница 1 из 2');
+    expect(first.html).toContain('href="/my?page&#x3D;2"'); // Handlebars escapes '='
+    const second = await c.call('GET', '/my?page=2');
+    expect(second.html.match(/<tr class="">/g) ?? []).toHaveLength(10);
+    expect(second.html).toContain('href="/my?page&#x3D;1"');
+  });
+
   it('sends each role home from /', async () => {
     for (const [who, home] of [['executor', '/my'], ['curator', '/dashboard'], ['observer', '/dashboard']] as const) {
       const c = client();
