@@ -36,9 +36,16 @@ export function reportPeriod(query: { from?: unknown; to?: unknown }, timezone: 
   return valid(from) && valid(to) && from <= to ? { from, to } : undefined;
 }
 
+/** The instants bounding a period of whole days in the zone: from its first moment to the day after it. */
+export function issuedBetween(period: { from: string; to: string }, timezone: string): { issuedFrom: Date; issuedTo: Date } {
+  return {
+    issuedFrom: DateTime.fromISO(period.from, { zone: timezone }).startOf('day').toJSDate(),
+    issuedTo: DateTime.fromISO(period.to, { zone: timezone }).plus({ days: 1 }).startOf('day').toJSDate(),
+  };
+}
+
 export async function buildReport(repos: Repositories, period: { from: string; to: string }, timezone: string): Promise<DisciplineReport> {
-  const issuedFrom = DateTime.fromISO(period.from, { zone: timezone }).startOf('day').toJSDate();
-  const issuedTo = DateTime.fromISO(period.to, { zone: timezone }).plus({ days: 1 }).startOf('day').toJSDate();
+  const { issuedFrom, issuedTo } = issuedBetween(period, timezone);
   const [byOrg, byRec, orgs] = await Promise.all([
     repos.assignments.discipline('organization', { issuedFrom, issuedTo }),
     repos.assignments.discipline('recommendationId', { issuedFrom, issuedTo }),

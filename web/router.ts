@@ -33,7 +33,7 @@ import type { RecommendationService } from '../api/recommendations/service';
 import { createAdminPages } from './admin';
 import { createImportPages } from './imports';
 import { createRecommendationPages } from './recommendations';
-import { buildReport, reportPeriod, reportWorkbook } from './report';
+import { buildReport, issuedBetween, reportPeriod, reportWorkbook } from './report';
 import { page } from './forms';
 import { csrf } from './session';
 
@@ -186,10 +186,15 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     '/dashboard',
     signedIn,
     only(...READ_ALL_ROLES),
-    page(async (_req, res) => {
+    page(async (req, res) => {
+      // All time unless a period is asked for (assignments issued from–to, inclusive).
+      const asked = req.query.from || req.query.to;
+      const period = asked ? reportPeriod(req.query, timezone) : undefined;
+      if (asked && !period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
+      const filter = period ? issuedBetween(period, timezone) : {};
       const [byOrg, byRec, orgs] = await Promise.all([
-        repos.assignments.discipline('organization'),
-        repos.assignments.discipline('recommendationId'),
+        repos.assignments.discipline('organization', filter),
+        repos.assignments.discipline('recommendationId', filter),
         repos.organizations.list(),
       ]);
       const orgName = new Map(orgs.map((o) => [o._id, o.name]));
@@ -198,6 +203,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       const order = (a: { overdue: number; total: number }, b: { overdue: number; total: number }) => b.overdue - a.overdue || b.total - a.total;
       res.render('dashboard', {
         title: 'Сводка исполнения',
+        period: period ?? null,
         organizations: byOrg.map((r) => ({ ...r, name: orgName.get(r.key) ?? r.key })).sort(order),
         recommendations: byRec
           .map((r) => ({ ...r, text: recText.get(r.key)?.text ?? r.key, source: recText.get(r.key)?.source }))

@@ -202,6 +202,19 @@ describe('pages as every role', () => {
     expect(forA.html).not.toContain('Рекомендация с политикой');
   });
 
+  it('narrows the dashboard to a period of issue', async () => {
+    const c = client();
+    await c.login(EMAIL.curator);
+    const all = await c.call('GET', '/dashboard');
+    expect(all.html).toContain('Все поручения за всё время.');
+    expect(all.html).toContain('Организация ORG-A');
+    const past = await c.call('GET', '/dashboard?from=2001-01-01&to=2001-12-31');
+    expect(past.html).toContain('Поручения, выданные 01.01.2001–31.12.2001.');
+    expect(past.html).not.toContain('Организация ORG-A');
+    expect(past.html).toContain('Поручений ещё нет.');
+    expect((await c.call('GET', '/dashboard?from=2001-12-31&to=2001-01-01')).status).toBe(400);
+  });
+
   it('pages long lists, 50 rows a page', async () => {
     // Read-model rows only (no workflows): 60 cycles of one recommendation for org-c.
     const repos = h.api.db.repos;
