@@ -79,6 +79,11 @@ export function isoDateIn(date: Date, timezone: string): string {
   return DateTime.fromJSDate(date, { zone: timezone }).toISODate()!;
 }
 
+/** A calendar date YYYY-MM-DD written DD.MM.YYYY: no zone is involved, the day is the day. */
+export function isoDateRu(isoDate: string): string {
+  return `${isoDate.slice(8, 10)}.${isoDate.slice(5, 7)}.${isoDate.slice(0, 4)}`;
+}
+
 /** DD.MM.YYYY in the given zone, as Russian documents write dates. */
 export function formatDateRu(date: Date | string, timezone: string): string {
   const value = typeof date === 'string' ? new Date(date) : date;

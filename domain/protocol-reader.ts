@@ -15,6 +15,7 @@
  * head of an item addresses that item, otherwise the groups the letter's header names do.
  */
 import { DateTime } from 'luxon';
+import { isoDateRu } from './deadline';
 import { parseDeadlinePhrase, type ParsedDeadline, type PhraseContext } from './deadline-phrase';
 
 export interface GroupPhrases {
@@ -164,7 +165,7 @@ function chooseSource(documents: DocumentRef[], letter: DocumentRef | undefined,
   const tail = intro.slice(-600);
   const protocol = documents.find((d) => d.kind === 'protocol' && tail.includes(d.words.split(' ')[0]) && tail.replace(/\s+/g, ' ').includes(d.words));
   if (protocol) {
-    const via = letter ? ` (доведён письмом от ${ru(letter.date)} № ${letter.number})` : '';
+    const via = letter ? ` (доведён письмом от ${isoDateRu(letter.date)} № ${letter.number})` : '';
     return { ...protocol, title: `${protocol.title}${via}` };
   }
   return letter ?? documents[0] ?? null;
@@ -270,8 +271,4 @@ function cleanText(original: string, addresseeEnd: number): string {
 function isoDate(day: string, month: string, year: string): string | undefined {
   const date = DateTime.utc(Number(year), Number(month), Number(day));
   return date.isValid && date.day === Number(day) ? date.toISODate()! : undefined;
-}
-
-function ru(isoDate: string): string {
-  return `${isoDate.slice(8, 10)}.${isoDate.slice(5, 7)}.${isoDate.slice(0, 4)}`;
 }

@@ -30,6 +30,13 @@ function emptyCounts(): Record<string, number> {
   return { total: 0, issued: 0, submitted: 0, returned: 0, accepted: 0, withdrawn: 0, overdue: 0 };
 }
 
+/** Adds n assignments in a state (and overdue or not) to a set of counts. */
+function tally(counts: Record<string, number>, { status, overdue }: { status: string; overdue: boolean }, n: number): void {
+  counts[status] = (counts[status] ?? 0) + n;
+  counts.total += n;
+  if (overdue) counts.overdue += n;
+}
+
 export function isDuplicateKey(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: number }).code === 11000;
 }
@@ -382,27 +389,25 @@ export function createRepositories(models: Models) {
       const cycles = new Map<number, { cycle: number; period: string | null; counts: Record<string, number> }>();
       for (const row of rows) {
         const entry = cycles.get(row._id.cycle) ?? { cycle: row._id.cycle, period: row._id.period ?? null, counts: emptyCounts() };
-        entry.counts[row._id.status] = (entry.counts[row._id.status] ?? 0) + row.n;
-        entry.counts.total += row.n;
-        if (row._id.overdue) entry.counts.overdue += row.n;
+        tally(entry.counts, row._id, row.n);
         cycles.set(row._id.cycle, entry);
       }
       return [...cycles.values()].sort((a, b) => b.cycle - a.cycle);
     },
-    async countsByState(recommendationId: string, organization?: string) {
-      const match: QueryFilter<AssignmentView> = { recommendationId };
+    /** Counts per state for several recommendations in one query (a list page), each present. */
+    async countsFor(recommendationIds: string[], organization?: string): Promise<Map<string, Record<string, number>>> {
+      const match: QueryFilter<AssignmentView> = { recommendationId: { $in: recommendationIds } };
       if (organization) match.organization = organization;
-      const rows = await models.assignments.aggregate<{ _id: { status: string; overdue: boolean }; n: number }>([
+      const rows = await models.assignments.aggregate<{ _id: { rec: string; status: string; overdue: boolean }; n: number }>([
         { $match: match },
-        { $group: { _id: { status: '$status', overdue: '$overdue' }, n: { $sum: 1 } } },
+        { $group: { _id: { rec: '$recommendationId', status: '$status', overdue: '$overdue' }, n: { $sum: 1 } } },
       ]);
-      const counts = emptyCounts();
-      for (const row of rows) {
-        counts[row._id.status] = (counts[row._id.status] ?? 0) + row.n;
-        counts.total += row.n;
-        if (row._id.overdue) counts.overdue += row.n;
-      }
-      return counts;
+      const out = new Map(recommendationIds.map((id) => [id, emptyCounts()]));
+      for (const row of rows) tally(out.get(row._id.rec)!, row._id, row.n);
+      return out;
+    },
+    async countsByState(recommendationId: string, organization?: string) {
+      return (await assignments.countsFor([recommendationId], organization)).get(recommendationId)!;
     },
   };
 

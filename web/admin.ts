@@ -1,30 +1,28 @@
 /**
  * The administrator's pages: organisations and their contacts, users and roles, organisation
  * groups, the default notification policy, the production calendar's years, and the email delivery
- * log with resending. Each write is checked by the same schema as its JSON API route and audited
- * the same way; a refused form comes back with the reasons in Russian and what was typed.
+ * log with resending. Each write goes through the same function as its JSON API route (checks and
+ * audit included); a refused form comes back with the reasons in Russian and what was typed.
  */
-import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { CalendarDataError, createCalendar } from '../domain/calendar';
 import { ROLES, type Role } from '../domain/roles';
 import { actorRef } from '../api/auth/middleware';
-import { OrganizationBody } from '../api/organizations/router';
-import { GroupBody } from '../api/groups/router';
-import { PolicySchema } from '../api/policy/schema';
-import { CalendarYearBody } from '../api/calendar/router';
-import { UserBody, UserPatch, createUser, updateUser } from '../api/users/router';
+import { CalendarYearBody, removeCalendarYear, saveCalendarYear } from '../api/calendar/router';
 import { AppError, notFound } from '../api/errors';
+import { GroupBody, saveGroup } from '../api/groups/router';
+import { OrganizationBody, createOrganization, updateOrganization } from '../api/organizations/router';
+import { startResend } from '../api/outbox/router';
+import { saveDefaultPolicy } from '../api/policy/router';
+import { UserBody, UserPatch, addUser, updateUser } from '../api/users/router';
 import { russianErrors } from '../api/validate';
 import { knownCalendarYears } from '../store/calendar';
 import { ORGANIZATION_KINDS } from '../store/models';
-import { DEFAULT_POLICY_SETTING, loadDefaultPolicy } from '../store/policy';
+import { loadDefaultPolicy } from '../store/policy';
 import type { Repositories } from '../store/repositories';
-import { resendEmailWorkflow } from '../workflows';
 import { describePolicy } from './recommendations';
-import { asArray, page } from './forms';
+import { asArray, page, readPolicyJson } from './forms';
 import { csrf } from './session';
 
 const KIND_RU: Record<string, string> = {
@@ -48,6 +46,17 @@ const lines = (value: unknown) =>
 /** Zod's issues as sentences a person reads: «Контакты: неверный адрес электронной почты». */
 function problems(error: z.ZodError, labels: Record<string, string> = {}): string[] {
   return error.issues.map((i) => `${labels[String(i.path[0])] ?? String(i.path[0] ?? 'Форма')}: ${i.message}`);
+}
+
+/** Runs a write; a refusal a person can act on (4xx other than 404) comes back instead of thrown. */
+async function attempt(write: () => Promise<unknown>): Promise<AppError | undefined> {
+  try {
+    await write();
+    return undefined;
+  } catch (error) {
+    if (error instanceof AppError && error.status >= 400 && error.status < 500 && error.status !== 404) return error;
+    throw error;
+  }
 }
 
 export function createAdminPages({
@@ -102,10 +111,9 @@ export function createAdminPages({
     page(async (req, res) => {
       const parsed = OrganizationBody.safeParse(orgInput(req.body), { error: russianErrors });
       if (!parsed.success) return orgsPage(res, 400, { errors: problems(parsed.error, ORG_LABELS), values: req.body });
-      const { code, ...rest } = parsed.data;
-      if (!(await repos.organizations.create({ _id: code, ...rest }))) return orgsPage(res, 409, { errors: [`Организация с кодом «${code}» уже есть`], values: req.body });
-      await repos.audit.record({ actor: actor(req), action: 'created', entity: { kind: 'organization', id: code }, details: { name: rest.name, via: 'page' } });
-      done(req, res, `Организация «${rest.name}» добавлена`, '/admin/organizations');
+      const refused = await attempt(() => createOrganization(repos, parsed.data, actor(req)));
+      if (refused) return orgsPage(res, refused.status, { errors: [refused.message], values: req.body });
+      done(req, res, `Организация «${parsed.data.name}» добавлена`, '/admin/organizations');
     }),
   );
   router.get(
@@ -136,8 +144,7 @@ export function createAdminPages({
         return res.redirect(303, `/admin/organizations/${encodeURIComponent(code)}`);
       }
       const { code: _code, ...patch } = parsed.data;
-      if (!(await repos.organizations.update(code, patch))) throw notFound('Организация не найдена');
-      await repos.audit.record({ actor: actor(req), action: 'updated', entity: { kind: 'organization', id: code }, details: { fields: Object.keys(patch), via: 'page' } });
+      await updateOrganization(repos, code, patch, actor(req));
       done(req, res, 'Сохранено', `/admin/organizations/${encodeURIComponent(code)}`);
     }),
   );
@@ -165,11 +172,9 @@ export function createAdminPages({
       const parsed = UserBody.safeParse(input, { error: russianErrors });
       const values = { ...body, password: '' };
       if (!parsed.success) return usersPage(res, 400, { errors: problems(parsed.error, { email: 'Почта', name: 'Имя', password: 'Пароль', role: 'Роль', organization: 'Организация' }), values });
-      if (parsed.data.organization && !(await repos.organizations.get(parsed.data.organization))) return usersPage(res, 400, { errors: ['Организация: нет такой'], values });
-      const user = await createUser(repos, parsed.data);
-      if (!user) return usersPage(res, 409, { errors: [`Пользователь ${parsed.data.email} уже есть`], values });
-      await repos.audit.record({ actor: actor(req), action: 'created', entity: { kind: 'user', id: user._id }, details: { email: user.email, role: user.role, via: 'page' } });
-      done(req, res, `Пользователь ${user.email} создан`, '/admin/users');
+      const refused = await attempt(() => addUser(repos, parsed.data, actor(req)));
+      if (refused) return usersPage(res, refused.status, { errors: [refused.message], values });
+      done(req, res, `Пользователь ${parsed.data.email} создан`, '/admin/users');
     }),
   );
 
@@ -259,9 +264,7 @@ export function createAdminPages({
         return res.redirect(303, `/admin/groups/${encodeURIComponent(code)}?new`);
       }
       const { name, phrases, members = [] } = parsed.data;
-      await repos.groups.put(code, { name, phrases: [...new Set(phrases)] }, actor(req));
-      await repos.groups.setMembers(code, [...new Set(members)]);
-      await repos.audit.record({ actor: actor(req), action: 'group-saved', entity: { kind: 'group', id: code }, details: { name, phrases: phrases.length, members: members.length, via: 'page' } });
+      await saveGroup(repos, code, { name, phrases, members }, actor(req));
       done(req, res, `Группа «${name}» сохранена: ${members.length} орг.`, `/admin/groups/${encodeURIComponent(code)}`);
     }),
   );
@@ -281,19 +284,9 @@ export function createAdminPages({
     ...write,
     page(async (req, res) => {
       const text = String((req.body as { policy?: unknown }).policy ?? '');
-      let value: unknown;
-      try {
-        value = JSON.parse(text);
-      } catch {
-        return void res.status(400).render('admin/policy', { title: 'Политика уведомлений', json: text, errors: ['Это не JSON: проверьте скобки и кавычки'] });
-      }
-      const parsed = PolicySchema.safeParse(value, { error: russianErrors });
-      if (!parsed.success) {
-        const errors = parsed.error.issues.map((i) => `${i.path.join('.') || 'политика'}: ${i.message}`);
-        return void res.status(400).render('admin/policy', { title: 'Политика уведомлений', json: text, errors });
-      }
-      await repos.settings.put(DEFAULT_POLICY_SETTING, parsed.data, actor(req));
-      await repos.audit.record({ actor: actor(req), action: 'policy-changed', entity: { kind: 'settings', id: DEFAULT_POLICY_SETTING }, details: { policy: parsed.data, via: 'page' } });
+      const typed = readPolicyJson(text);
+      if ('errors' in typed) return void res.status(400).render('admin/policy', { title: 'Политика уведомлений', json: text, errors: typed.errors });
+      await saveDefaultPolicy(repos, typed.policy, actor(req));
       done(req, res, 'Политика по умолчанию сохранена: она действует для рекомендаций, созданных с этого момента', '/admin/policy');
     }),
   );
@@ -319,16 +312,8 @@ export function createAdminPages({
       const values = body;
       if (!Number.isInteger(year) || year < 1970 || year > 9999) return calendarPage(res, 400, { errors: ['Год: четыре цифры'], values });
       if (!parsed.success) return calendarPage(res, 400, { errors: problems(parsed.error, { source: 'Основание', daysOff: 'Нерабочие дни', workingWeekends: 'Рабочие выходные' }), values });
-      const entry = { source: parsed.data.source, daysOff: [...new Set(parsed.data.daysOff)].sort(), workingWeekends: [...new Set(parsed.data.workingWeekends)].sort() };
-      try {
-        createCalendar([], [{ year, ...entry }]);
-      } catch (error) {
-        if (error instanceof CalendarDataError) return calendarPage(res, 400, { errors: [`Календарь не сходится: ${error.message}`], values });
-        throw error;
-      }
-      const before = await repos.calendar.get(year);
-      await repos.calendar.put(year, entry, actor(req));
-      await repos.audit.record({ actor: actor(req), action: before ? 'updated' : 'created', entity: { kind: 'calendar', id: String(year) }, details: { ...entry, via: 'page' } });
+      const refused = await attempt(() => saveCalendarYear(repos, year, parsed.data, actor(req)));
+      if (refused) return calendarPage(res, refused.status, { errors: [`Календарь не сходится: ${refused.message}`], values });
       done(req, res, `Календарь на ${year} год сохранён`, '/admin/calendar');
     }),
   );
@@ -337,9 +322,7 @@ export function createAdminPages({
     ...write,
     page(async (req, res) => {
       const year = Number(req.params.year);
-      const stored = await repos.calendar.get(year);
-      if (!stored || !(await repos.calendar.remove(year))) throw notFound(`Добавленного календаря на ${year} год нет`);
-      await repos.audit.record({ actor: actor(req), action: 'deleted', entity: { kind: 'calendar', id: String(year) }, details: { source: stored.source, via: 'page' } });
+      await removeCalendarYear(repos, year, actor(req));
       done(req, res, `Добавленный календарь на ${year} год удалён`, '/admin/calendar');
     }),
   );
@@ -367,9 +350,7 @@ export function createAdminPages({
       const key = String((req.body as { key?: unknown }).key ?? '');
       const entry = await repos.outbox.get(key);
       if (!entry) throw notFound('Письмо не найдено в журнале');
-      const workflowId = `email-resend/${entry._id}/${randomUUID()}`;
-      await temporal.workflow.start(resendEmailWorkflow, { workflowId, taskQueue, args: [{ key: entry._id, requestedBy: actor(req), again: entry.status === 'sent' }] });
-      await repos.audit.record({ actor: actor(req), action: 'resend-requested', entity: { kind: 'email', id: entry._id }, details: { workflowId, status: entry.status, via: 'page' } });
+      await startResend({ repos, temporal, taskQueue }, entry, actor(req));
       done(req, res, `Письмо «${entry.subject}» отправляется повторно`, '/admin/outbox');
     }),
   );

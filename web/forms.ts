@@ -1,5 +1,8 @@
 /** Small pieces every page module uses: async handlers, form values, Russian names of choices. */
 import type { Request, RequestHandler, Response } from 'express';
+import type { NotificationPolicy } from '../domain/policy';
+import { PolicySchema } from '../api/policy/schema';
+import { russianErrors } from '../api/validate';
 
 /** An async page handler whose errors reach the pages' error handler. */
 export const page =
@@ -12,3 +15,16 @@ export const asArray = (value: unknown): string[] =>
   Array.isArray(value) ? value.map(String) : value === undefined || value === '' ? [] : [String(value)];
 
 export const FREQUENCY_RU: Record<string, string> = { yearly: 'ежегодно', quarterly: 'ежеквартально', monthly: 'ежемесячно', interval: 'с интервалом' };
+
+/** A notification policy typed as JSON, checked as the API checks it; errors are sentences to show. */
+export function readPolicyJson(text: string): { policy: NotificationPolicy } | { errors: string[] } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { errors: ['Политика: это не JSON — проверьте скобки и кавычки'] };
+  }
+  const parsed = PolicySchema.safeParse(value, { error: russianErrors });
+  if (parsed.success) return { policy: parsed.data };
+  return { errors: parsed.error.issues.map((i) => `Политика${i.path.length ? `, ${i.path.join('.')}` : ''}: ${i.message}`) };
+}

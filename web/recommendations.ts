@@ -10,15 +10,13 @@ import { isoDateIn, resolveDeadline, type NonWorkingDayRule } from '../domain/de
 import { describeOffset, type NotificationPolicy } from '../domain/policy';
 import { READ_ALL_ROLES, STAFF_ROLES, type Role } from '../domain/roles';
 import { AppError, notFound } from '../api/errors';
-import { PolicySchema } from '../api/policy/schema';
-import { russianErrors } from '../api/validate';
 import { actorRef } from '../api/auth/middleware';
 import type { NewRecommendation, RecommendationService } from '../api/recommendations/service';
 import { loadCalendar } from '../store/calendar';
 import { loadDefaultPolicy } from '../store/policy';
 import type { RecommendationStatus } from '../store/models';
 import type { Repositories } from '../store/repositories';
-import { asArray, FREQUENCY_RU, page } from './forms';
+import { asArray, FREQUENCY_RU, page, readPolicyJson } from './forms';
 import { csrf } from './session';
 
 const STATUS_RU: Record<RecommendationStatus, string> = { draft: 'черновик', issued: 'выдана', withdrawn: 'отозвана' };
@@ -80,9 +78,13 @@ export function createRecommendationPages({
         { limit: PAGE_SIZE, offset: (query.page - 1) * PAGE_SIZE },
       );
       const orgs = await repos.organizations.list();
-      const rows = await Promise.all(
-        items.map(async (rec) => ({ rec, statusRu: STATUS_RU[rec.status], recurrence: rec.recurrence ? FREQUENCY_RU[rec.recurrence.frequency] : null, counts: await repos.assignments.countsByState(rec._id) })),
-      );
+      const counts = await repos.assignments.countsFor(items.map((rec) => rec._id));
+      const rows = items.map((rec) => ({
+        rec,
+        statusRu: STATUS_RU[rec.status],
+        recurrence: rec.recurrence ? FREQUENCY_RU[rec.recurrence.frequency] : null,
+        counts: counts.get(rec._id),
+      }));
       res.render('recommendations', {
         title: 'Рекомендации',
         rows,
@@ -130,22 +132,12 @@ export function createRecommendationPages({
       }
       const f = form.data;
       // The policy: the default when left empty, otherwise the JSON typed, checked as the API checks it.
-      let policy: NotificationPolicy | undefined;
-      if (f.policy.trim()) {
-        let value: unknown;
-        try {
-          value = JSON.parse(f.policy);
-        } catch {
-          res.status(400).render('recommendation-new', await formData(req.body, ['Политика: это не JSON — проверьте скобки и кавычки']));
-          return;
-        }
-        const parsed = PolicySchema.safeParse(value, { error: russianErrors });
-        if (!parsed.success) {
-          res.status(400).render('recommendation-new', await formData(req.body, parsed.error.issues.map((i) => `Политика, ${i.path.join('.') || 'целиком'}: ${i.message}`)));
-          return;
-        }
-        policy = parsed.data;
+      const typed = f.policy.trim() ? readPolicyJson(f.policy) : undefined;
+      if (typed && 'errors' in typed) {
+        res.status(400).render('recommendation-new', await formData(req.body, typed.errors));
+        return;
       }
+      const policy = typed?.policy;
       const input: NewRecommendation = {
         source: { kind: f.kind, number: f.number, date: f.date, ...(f.title ? { title: f.title } : {}) },
         text: f.text,

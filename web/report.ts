@@ -5,6 +5,7 @@
  */
 import ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
+import { isoDateRu } from '../domain/deadline';
 import { describeSource } from '../notifications/render';
 import type { Repositories } from '../store/repositories';
 
@@ -92,7 +93,7 @@ const COLUMNS = [
 export async function reportWorkbook(report: DisciplineReport): Promise<Buffer> {
   const book = new ExcelJS.Workbook();
   book.creator = 'Контроль';
-  const period = `${ru(report.from)}–${ru(report.to)}`;
+  const period = `${isoDateRu(report.from)}–${isoDateRu(report.to)}`;
   const sheet = (title: string, first: string, second: string, rows: ReportRow[]) => {
     const ws = book.addWorksheet(title);
     ws.addRow([`Исполнительская дисциплина: ${title.toLowerCase()}, поручения, выданные ${period}`]).font = { bold: true };
@@ -109,8 +110,4 @@ export async function reportWorkbook(report: DisciplineReport): Promise<Buffer> 
   sheet('По организациям', 'Организация', 'Код', report.organizations);
   sheet('По рекомендациям', 'Рекомендация', 'Документ', report.recommendations);
   return Buffer.from(await book.xlsx.writeBuffer());
-}
-
-function ru(iso: string): string {
-  return `${iso.slice(8, 10)}.${iso.slice(5, 7)}.${iso.slice(0, 4)}`;
 }

@@ -11,7 +11,7 @@ import type { AssignmentView, Recommendation, Organization, Evidence, AuditEntry
 import type { Repositories } from '../../store/repositories';
 import { randomUUID } from 'node:crypto';
 import type { ActorRef } from '../../domain/assignment';
-import { formatDateRu, parseDue, resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
+import { formatDateRu, isoDateRu, parseDue, resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
 import type { FileStore } from '../../store/files';
 import { loadCalendar } from '../../store/calendar';
 import type { EvidenceFile } from '../../store/models';
@@ -106,7 +106,7 @@ export function createAssignmentService({ repos, temporal }: { repos: Repositori
       if (resolved.moved && asTyped && asTyped > view.due && until.getTime() <= view.due.getTime()) {
         // Without this the workflow would refuse with "not later than the current deadline", though the date typed is later.
         const day = formatDateRu(until, timezone);
-        throw badRequest(`${formatDateRu(resolved.nominal, timezone)} — нерабочий день: срок переносится на ${day}, а это не позже текущего срока. Выберите рабочий день позже`, [
+        throw badRequest(`${isoDateRu(resolved.nominal)} — нерабочий день: срок переносится на ${day}, а это не позже текущего срока. Выберите рабочий день позже`, [
           { path: 'body.until', message: 'нерабочий день' },
         ]);
       }

@@ -4,6 +4,7 @@
  * not have yet (or amends one, as decrees sometimes are), and removes what they entered.
  */
 import { Router } from 'express';
+import type { ActorRef } from '../../domain/assignment';
 import { z } from 'zod';
 import { CalendarDataError, createCalendar, type WorkingCalendar } from '../../domain/calendar';
 import { CALENDAR_DATA } from '../../domain/calendar-data';
@@ -120,6 +121,41 @@ function refusal(error: CalendarDataError, body: z.infer<typeof CalendarYearBody
 
 const distinctSorted = (dates: string[]) => [...new Set(dates)].sort();
 
+/**
+ * Enters or amends a year of the production calendar: checked whole (a 400 naming the offending
+ * date when it does not hold together), stored, audited. Used by the API and the admin page.
+ */
+export async function saveCalendarYear(repos: Repositories, year: number, body: z.infer<typeof CalendarYearBody>, actor: ActorRef) {
+  const entry = { source: body.source, daysOff: distinctSorted(body.daysOff), workingWeekends: distinctSorted(body.workingWeekends) };
+  try {
+    createCalendar([], [{ year, ...entry }]);
+  } catch (error) {
+    if (error instanceof CalendarDataError) throw refusal(error, body);
+    throw error;
+  }
+  const before = await repos.calendar.get(year);
+  const stored = await repos.calendar.put(year, entry, actor);
+  await repos.audit.record({
+    actor,
+    action: before ? 'updated' : 'created',
+    entity: { kind: 'calendar', id: String(year) },
+    details: { ...entry, replacesBuiltIn: CALENDAR_DATA.some((e) => e.year === year) },
+  });
+  return stored;
+}
+
+/** Removes a year an administrator entered (404 when there is none); the built-in one applies again. */
+export async function removeCalendarYear(repos: Repositories, year: number, actor: ActorRef): Promise<void> {
+  const stored = await repos.calendar.get(year);
+  if (!stored || !(await repos.calendar.remove(year))) throw notFound(`Добавленного календаря на ${year} год нет`);
+  await repos.audit.record({
+    actor,
+    action: 'deleted',
+    entity: { kind: 'calendar', id: String(year) },
+    details: { source: stored.source, builtInApplies: CALENDAR_DATA.some((e) => e.year === year) },
+  });
+}
+
 export function createCalendarRouter({
   repos,
   timezone,
@@ -194,23 +230,7 @@ export function createCalendarRouter({
     response: { description: 'Сохранён', schema: CalendarYearOut },
   });
   router.put('/:year', requireRole('admin'), validate({ params: YearParams, body: CalendarYearBody }), async (req, res) => {
-    const year = Number(req.params.year);
-    const entry = { source: req.body.source, daysOff: distinctSorted(req.body.daysOff), workingWeekends: distinctSorted(req.body.workingWeekends) };
-    try {
-      createCalendar([], [{ year, ...entry }]);
-    } catch (error) {
-      if (error instanceof CalendarDataError) throw refusal(error, req.body);
-      throw error;
-    }
-    const actor = actorRef(actorOf(req));
-    const before = await repos.calendar.get(year);
-    const stored = await repos.calendar.put(year, entry, actor);
-    await repos.audit.record({
-      actor,
-      action: before ? 'updated' : 'created',
-      entity: { kind: 'calendar', id: String(year) },
-      details: { ...entry, replacesBuiltIn: CALENDAR_DATA.some((e) => e.year === year) },
-    });
+    const stored = await saveCalendarYear(repos, Number(req.params.year), req.body, actorRef(actorOf(req)));
     res.json(toYearOut(addedYear(stored), await loadCalendar(repos)));
   });
 
@@ -223,15 +243,7 @@ export function createCalendarRouter({
     errors: [404],
   });
   router.delete('/:year', requireRole('admin'), validate({ params: YearParams }), async (req, res) => {
-    const year = Number(req.params.year);
-    const stored = await repos.calendar.get(year);
-    if (!stored || !(await repos.calendar.remove(year))) throw notFound(`Добавленного календаря на ${year} год нет`);
-    await repos.audit.record({
-      actor: actorRef(actorOf(req)),
-      action: 'deleted',
-      entity: { kind: 'calendar', id: String(year) },
-      details: { source: stored.source, builtInApplies: CALENDAR_DATA.some((e) => e.year === year) },
-    });
+    await removeCalendarYear(repos, Number(req.params.year), actorRef(actorOf(req)));
     res.status(204).end();
   });
 

@@ -5,6 +5,7 @@
  * use for the group (the protocol import recognises them), and the members.
  */
 import { Router } from 'express';
+import type { ActorRef } from '../../domain/assignment';
 import { z } from 'zod';
 import { ORG_CODE_PATTERN } from '../../domain/ids';
 import { READ_ALL_ROLES } from '../../domain/roles';
@@ -52,6 +53,24 @@ function toOut(code: string, group: OrganizationGroup | null, members: Organizat
   };
 }
 
+/**
+ * Creates or replaces a group's name and phrases and, when `members` is given, makes exactly those
+ * organisations its members (a 400 for unknown ones); audited. Used by the API and the admin page.
+ */
+export async function saveGroup(repos: Repositories, code: string, input: { name: string; phrases: string[]; members?: string[] }, actor: ActorRef) {
+  const { name, phrases, members } = input;
+  if (members) {
+    const known = await repos.organizations.existing(members);
+    const unknown = members.filter((m) => !known.has(m));
+    if (unknown.length > 0)
+      throw badRequest(`Неизвестные организации: ${unknown.join(', ')}`, [{ path: 'body.members', message: 'нет таких организаций', codes: unknown }]);
+  }
+  const group = await repos.groups.put(code, { name, phrases: [...new Set(phrases)] }, actor);
+  if (members) await repos.groups.setMembers(code, [...new Set(members)]);
+  await repos.audit.record({ actor, action: 'group-saved', entity: { kind: 'group', id: code }, details: { name, phrases: phrases.length, members: members?.length ?? null } });
+  return group;
+}
+
 export function createGroupsRouter({ repos, docs }: { repos: Repositories; docs: ApiDocs }) {
   const router = Router();
 
@@ -92,17 +111,7 @@ export function createGroupsRouter({ repos, docs }: { repos: Repositories; docs:
   });
   router.put('/:code', requireRole('admin'), validate({ params: CodeParams, body: GroupBody }), async (req, res) => {
     const { code } = req.params;
-    const { name, phrases, members } = req.body;
-    if (members) {
-      const known = await repos.organizations.existing(members);
-      const unknown = members.filter((m) => !known.has(m));
-      if (unknown.length > 0)
-        throw badRequest(`Неизвестные организации: ${unknown.join(', ')}`, [{ path: 'body.members', message: 'нет таких организаций', codes: unknown }]);
-    }
-    const actor = actorRef(actorOf(req));
-    const group = await repos.groups.put(code, { name, phrases: [...new Set(phrases)] }, actor);
-    if (members) await repos.groups.setMembers(code, [...new Set(members)]);
-    await repos.audit.record({ actor, action: 'group-saved', entity: { kind: 'group', id: code }, details: { name, phrases: phrases.length, members: members?.length ?? null } });
+    const group = await saveGroup(repos, code, req.body, actorRef(actorOf(req)));
     res.json(toOut(code, group, await repos.organizations.list({ group: code })));
   });
 

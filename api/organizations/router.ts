@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { ActorRef } from '../../domain/assignment';
 import { z } from 'zod';
 import { ORG_CODE_PATTERN } from '../../domain/ids';
 import { ROLES } from '../../domain/roles';
@@ -37,6 +38,23 @@ export function toOrganizationOut(org: Organization) {
   return { code: org._id, name: org.name, kind: org.kind, groups: org.groups, contacts: org.contacts };
 }
 
+/** Adds an organisation (409 when the code is taken); audited. Used by the API and the admin page. */
+export async function createOrganization(repos: Repositories, body: z.infer<typeof OrganizationBody>, actor: ActorRef): Promise<Organization> {
+  const { code, ...rest } = body;
+  const org: Organization = { _id: code, ...rest };
+  if (!(await repos.organizations.create(org))) throw conflict(`Организация с кодом «${code}» уже есть`);
+  await repos.audit.record({ actor, action: 'created', entity: { kind: 'organization', id: code }, details: { name: org.name } });
+  return org;
+}
+
+/** Changes the fields given (404 for an unknown code); audited. Used by the API and the admin page. */
+export async function updateOrganization(repos: Repositories, code: string, patch: z.infer<typeof OrganizationPatch>, actor: ActorRef): Promise<Organization> {
+  const org = await repos.organizations.update(code, patch);
+  if (!org) throw notFound('Организация не найдена');
+  await repos.audit.record({ actor, action: 'updated', entity: { kind: 'organization', id: org._id }, details: { fields: Object.keys(patch) } });
+  return org;
+}
+
 export function createOrganizationsRouter({ repos, docs }: { repos: Repositories; docs: ApiDocs }) {
   const router = Router();
 
@@ -49,16 +67,7 @@ export function createOrganizationsRouter({ repos, docs }: { repos: Repositories
     errors: [409],
   });
   router.post('/', requireRole('admin'), validate({ body: OrganizationBody }), async (req, res) => {
-    const { code, ...rest } = req.body;
-    const org: Organization = { _id: code, ...rest };
-    if (!(await repos.organizations.create(org))) throw conflict(`Организация с кодом «${code}» уже есть`);
-    await repos.audit.record({
-      actor: actorRef(actorOf(req)),
-      action: 'created',
-      entity: { kind: 'organization', id: code },
-      details: { name: org.name },
-    });
-    res.status(201).json(toOrganizationOut(org));
+    res.status(201).json(toOrganizationOut(await createOrganization(repos, req.body, actorRef(actorOf(req)))));
   });
 
   docs.route('get', '/api/organizations', {
@@ -100,15 +109,7 @@ export function createOrganizationsRouter({ repos, docs }: { repos: Repositories
     errors: [404],
   });
   router.patch('/:code', requireRole('admin'), validate({ params: CodeParams, body: OrganizationPatch }), async (req, res) => {
-    const org = await repos.organizations.update(req.params.code, req.body);
-    if (!org) throw notFound('Организация не найдена');
-    await repos.audit.record({
-      actor: actorRef(actorOf(req)),
-      action: 'updated',
-      entity: { kind: 'organization', id: org._id },
-      details: { fields: Object.keys(req.body) },
-    });
-    res.json(toOrganizationOut(org));
+    res.json(toOrganizationOut(await updateOrganization(repos, req.params.code, req.body, actorRef(actorOf(req)))));
   });
   return router;
 }

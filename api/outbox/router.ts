@@ -8,6 +8,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { type Client, WorkflowFailedError, isGrpcCancelledError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { ActorRef } from '../../domain/assignment';
 import { FailureType } from '../../domain/errors';
 import { ASSIGNMENT_ID_PATTERN } from '../../domain/ids';
 import type { OutboxEmail, OutboxStatus } from '../../store/models';
@@ -80,6 +81,30 @@ export function toOutboxEntry(entry: OutboxEmail) {
   return { ...toOutboxSummary(entry), messageId: entry.messageId ?? null, html: entry.html, text: entry.text };
 }
 
+/**
+ * Starts sending an email again, through a small workflow on the worker (the API has no SMTP
+ * transport); audited. Used by the API, which waits a little for the result, and the admin page.
+ */
+export async function startResend(
+  { repos, temporal, taskQueue }: { repos: Repositories; temporal: Client; taskQueue: string },
+  entry: Pick<OutboxEmail, '_id' | 'status' | 'template' | 'to'>,
+  actor: ActorRef,
+) {
+  const workflowId = `email-resend/${entry._id}/${randomUUID()}`;
+  const handle = await temporal.workflow.start(resendEmailWorkflow, {
+    workflowId,
+    taskQueue,
+    args: [{ key: entry._id, requestedBy: actor, again: entry.status === 'sent' }],
+  });
+  await repos.audit.record({
+    actor,
+    action: 'resend-requested',
+    entity: { kind: 'email', id: entry._id },
+    details: { workflowId, status: entry.status, template: entry.template, to: entry.to },
+  });
+  return { handle, workflowId };
+}
+
 export function createOutboxRouter({ repos, temporal, taskQueue, docs }: { repos: Repositories; temporal: Client; taskQueue: string; docs: ApiDocs }) {
   const router = Router();
   // Every route here is the administrator's.
@@ -127,20 +152,8 @@ export function createOutboxRouter({ repos, temporal, taskQueue, docs }: { repos
     errors: [404],
   });
   router.post('/:key/resend', validate({ params: KeyParams }), async (req, res) => {
-    const actor = actorRef(actorOf(req));
     const entry = await entryOr404(req.params.key);
-    const workflowId = `email-resend/${entry._id}/${randomUUID()}`;
-    const handle = await temporal.workflow.start(resendEmailWorkflow, {
-      workflowId,
-      taskQueue,
-      args: [{ key: entry._id, requestedBy: actor, again: entry.status === 'sent' }],
-    });
-    await repos.audit.record({
-      actor,
-      action: 'resend-requested',
-      entity: { kind: 'email', id: entry._id },
-      details: { workflowId, status: entry.status, template: entry.template, to: entry.to },
-    });
+    const { handle, workflowId } = await startResend({ repos, temporal, taskQueue }, entry, actorRef(actorOf(req)));
 
     try {
       await temporal.withAbortSignal(AbortSignal.timeout(RESEND_WAIT_MS), () => handle.result());

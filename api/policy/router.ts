@@ -3,6 +3,8 @@
  * to recommendations created afterwards; each recommendation keeps the policy it was created with.
  */
 import { Router } from 'express';
+import type { ActorRef } from '../../domain/assignment';
+import type { NotificationPolicy } from '../../domain/policy';
 import { READ_ALL_ROLES } from '../../domain/roles';
 import { DEFAULT_POLICY_SETTING, loadDefaultPolicy } from '../../store/policy';
 import type { Repositories } from '../../store/repositories';
@@ -12,6 +14,12 @@ import { validate } from '../validate';
 import { PolicySchema } from './schema';
 
 const PATH = '/api/settings/notification-policy';
+
+/** The default policy for recommendations created from now on; audited. Used by the API and the admin page. */
+export async function saveDefaultPolicy(repos: Repositories, policy: NotificationPolicy, actor: ActorRef): Promise<void> {
+  await repos.settings.put(DEFAULT_POLICY_SETTING, policy, actor);
+  await repos.audit.record({ actor, action: 'policy-changed', entity: { kind: 'settings', id: DEFAULT_POLICY_SETTING }, details: { policy } });
+}
 
 export function createPolicyRouter({ repos, docs }: { repos: Repositories; docs: ApiDocs }) {
   const router = Router();
@@ -34,9 +42,7 @@ export function createPolicyRouter({ repos, docs }: { repos: Repositories; docs:
     response: { description: 'Сохранена', schema: PolicySchema },
   });
   router.put('/notification-policy', requireRole('admin'), validate({ body: PolicySchema }), async (req, res) => {
-    const actor = actorRef(actorOf(req));
-    await repos.settings.put(DEFAULT_POLICY_SETTING, req.body, actor);
-    await repos.audit.record({ actor, action: 'policy-changed', entity: { kind: 'settings', id: DEFAULT_POLICY_SETTING }, details: { policy: req.body } });
+    await saveDefaultPolicy(repos, req.body, actorRef(actorOf(req)));
     res.json(await loadDefaultPolicy(repos));
   });
 

@@ -78,6 +78,17 @@ export async function createUser(
   return (await repos.users.create(user)) ? user : undefined;
 }
 
+/** An administrator adds a user: the organisation must exist, the address be free (409); audited. */
+export async function addUser(repos: Repositories, input: z.infer<typeof UserBody>, actor: ActorRef): Promise<User> {
+  const { organization } = input;
+  if (organization && !(await repos.organizations.get(organization)))
+    throw badRequest(`Организации с кодом «${organization}» нет`, [{ path: 'body.organization', message: 'нет такой организации' }]);
+  const user = await createUser(repos, input);
+  if (!user) throw conflict(`Пользователь ${input.email} уже есть`);
+  await repos.audit.record({ actor, action: 'created', entity: { kind: 'user', id: user._id }, details: { email: user.email, role: user.role, organization: user.organization } });
+  return user;
+}
+
 export function createUsersRouter({ repos, docs }: { repos: Repositories; docs: ApiDocs }) {
   const router = Router();
 
@@ -90,17 +101,7 @@ export function createUsersRouter({ repos, docs }: { repos: Repositories; docs: 
     errors: [409],
   });
   router.post('/', requireRole('admin'), validate({ body: UserBody }), async (req, res) => {
-    const { organization } = req.body;
-    if (organization && !(await repos.organizations.get(organization)))
-      throw badRequest(`Организации с кодом «${organization}» нет`, [{ path: 'body.organization', message: 'нет такой организации' }]);
-    const user = await createUser(repos, req.body);
-    if (!user) throw conflict(`Пользователь ${req.body.email} уже есть`);
-    await repos.audit.record({
-      actor: actorRef(actorOf(req)),
-      action: 'created',
-      entity: { kind: 'user', id: user._id },
-      details: { email: user.email, role: user.role, organization: user.organization },
-    });
+    const user = await addUser(repos, req.body, actorRef(actorOf(req)));
     res.status(201).json(toUserOut(user));
   });
 
