@@ -1,6 +1,7 @@
 /**
- * FerretDB on its SQLite backend as a child process: a MongoDB wire-protocol server whose data is
- * one SQLite file per database in dataDir.
+ * FerretDB as a child process: a MongoDB wire-protocol server on PostgreSQL (a node's store: each
+ * MongoDB database a PostgreSQL schema) or on SQLite (one file per database in dataDir; a fast
+ * throwaway store for tests that say so).
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -8,14 +9,16 @@ import path from 'node:path';
 // dependency of ours and might not stay hoisted.
 import { mongo } from 'mongoose';
 import { withFreePort } from './ports';
-import { spawnProcess, waitUntil } from './processes';
+import { spawnProcess, waitUntil, type ManagedProcess } from './processes';
 import { ferretDbBinary } from './tools';
 
 const HOST = '127.0.0.1';
 
 export interface FerretDbOptions {
-  /** Holds the SQLite files and FerretDB's state; created if missing, kept across restarts. */
+  /** Holds FerretDB's state (and the SQLite files on that backend); created if missing. */
   dataDir: string;
+  /** postgres://… of an existing database: the PostgreSQL backend. SQLite in dataDir when omitted. */
+  postgresqlUrl?: string;
   /** A free one when omitted. */
   port?: number;
   /** Append FerretDB's output here; kept in memory (for error messages) when omitted. */
@@ -35,6 +38,7 @@ export interface FerretDb {
   port: number;
   /** The uri with a database name, e.g. databaseUri('kontrol-test-1'). */
   databaseUri(database: string): string;
+  process: ManagedProcess;
   /** Resolves once FerretDB has exited; safe to call repeatedly. */
   stop(): Promise<void>;
 }
@@ -50,15 +54,18 @@ export async function startFerretDb(options: FerretDbOptions): Promise<FerretDb>
       name: 'ferretdb',
       command: binary,
       args: [
-        '--handler=sqlite',
-        // FerretDB treats the URL as a directory only with the trailing slash.
-        `--sqlite-url=file:${dataDir}/`,
+        ...(options.postgresqlUrl
+          ? ['--handler=postgresql']
+          : // FerretDB treats the URL as a directory only with the trailing slash.
+            ['--handler=sqlite', `--sqlite-url=file:${dataDir}/`]),
         `--state-dir=${dataDir}`,
         `--listen-addr=${HOST}:${port}`,
         '--debug-addr=-',
         '--telemetry=disable',
         '--log-level=WARN',
       ],
+      // The URL carries the database password: through the environment, not `ps`.
+      env: options.postgresqlUrl ? { ...process.env, FERRETDB_POSTGRESQL_URL: options.postgresqlUrl } : undefined,
       logFile: options.logFile,
       inheritOutput: options.inheritOutput,
     });
@@ -83,6 +90,7 @@ export async function startFerretDb(options: FerretDbOptions): Promise<FerretDb>
       uri,
       port,
       databaseUri: (database) => `${uri}${encodeURIComponent(database)}`,
+      process: server,
       stop: () => server.stop(),
     };
   });

@@ -21,6 +21,24 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/**
+ * A free port from a range, tried at random: for listeners whose number must fit a range the
+ * kernel's ephemeral ports (usually 32768-60999) lie outside of.
+ */
+export async function freePortInRange(from: number, to: number, host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = from + Math.floor(Math.random() * (to - from + 1));
+    const free = await new Promise<boolean>((resolve) => {
+      const server = net.createServer();
+      server.unref();
+      server.once('error', () => resolve(false));
+      server.listen(port, host, () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  throw new Error(`no free port between ${from} and ${to} on ${host}`);
+}
+
 export function isAddressInUse(error: unknown): boolean {
   return error instanceof Error && /address already in use|EADDRINUSE/i.test(error.message);
 }

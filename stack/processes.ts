@@ -14,6 +14,9 @@ export interface SpawnOptions {
   args: readonly string[];
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Run as this user and group (e.g. PostgreSQL's own user when we are root). */
+  uid?: number;
+  gid?: number;
   /** Append stdout and stderr to this file (created with its directory if missing). */
   logFile?: string;
   /** Share the parent's stdout/stderr instead; takes precedence over logFile. */
@@ -137,9 +140,11 @@ export function spawnProcess(options: SpawnOptions): ManagedProcess {
 
   const wrapper = parentDeathWrapper();
   // Not detached: the child stays in our process group, so Ctrl-C in a terminal reaches it too.
+  // The user switch happens before the wrapper runs, so the death signal it sets survives it.
+  const spawnOptions = { cwd: options.cwd, env: options.env, stdio, uid: options.uid, gid: options.gid };
   const child = wrapper
-    ? spawn(wrapper, ['--pdeathsig', 'KILL', '--', command, ...args], { cwd: options.cwd, env: options.env, stdio })
-    : spawn(command, [...args], { cwd: options.cwd, env: options.env, stdio });
+    ? spawn(wrapper, ['--pdeathsig', 'KILL', '--', command, ...args], spawnOptions)
+    : spawn(command, [...args], spawnOptions);
   if (logFd !== undefined) closeSync(logFd);
   track(child);
 
