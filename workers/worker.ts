@@ -17,6 +17,7 @@ import { createIssuingActivities } from './activities/issuing';
 import { createPlanningActivities } from './activities/planning';
 import { createProjectionActivities } from './activities/projection';
 import { ensureDigestSchedule } from './schedules';
+import { builtBundlePath, chooseWorkflowSource } from './workflow-source';
 
 let runtimeInstalled = false;
 
@@ -47,12 +48,25 @@ export interface RunningWorker {
 }
 
 export interface WorkerOptions {
-  /** A prebuilt workflow bundle (tests build one for all their workers instead of one each). */
+  /**
+   * A prebuilt workflow bundle (tests build one for all their workers instead of one each); else
+   * WORKFLOW_BUNDLE_PATH, else dist/workflow-bundle.js when running from dist/, else the sources.
+   */
   workflowBundlePath?: string;
 }
 
 export async function startWorker(config: Config, logger: Logger, options: WorkerOptions = {}): Promise<RunningWorker> {
   installRuntime(logger);
+  // Before any connection: a bundle that was named but is missing is a deployment mistake to
+  // report at once.
+  const workflows = chooseWorkflowSource({
+    explicit: options.workflowBundlePath,
+    configured: config.WORKFLOW_BUNDLE_PATH,
+    built: builtBundlePath(__filename),
+    workflowsPath: require.resolve('../workflows'),
+  });
+  if (workflows.kind === 'bundle') logger.info({ workflowBundle: workflows.codePath, from: workflows.from }, 'workflow code: prebuilt bundle');
+  else logger.info({ workflowsPath: workflows.workflowsPath }, 'workflow code: bundling the sources at start');
   const db = await connectDatabase(mongoUri(config));
   const address = temporalAddress(config);
   const connection = await NativeConnection.connect({ address });
@@ -72,9 +86,12 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
     // activity that was cut off is retried by Temporal on another worker, and all are idempotent.
     shutdownGraceTime: '5 seconds',
     shutdownForceTime: '20 seconds',
-    ...(options.workflowBundlePath
-      ? { workflowBundle: { codePath: options.workflowBundlePath } }
-      : { workflowsPath: require.resolve('../workflows') }),
+    ...(workflows.kind === 'bundle' ? { workflowBundle: { codePath: workflows.codePath } } : { workflowsPath: workflows.workflowsPath }),
+    // The SDK sizes the cache by the heap limit, not by what Kontrol's workflows need: see
+    // WORKER_MAX_CACHED_WORKFLOWS in config/index.ts. 40 workflow tasks and 100 activities at once
+    // (the SDK's) against 10 made no measurable difference to memory, so they stay; so does
+    // reuseV8Context, on by default in SDK 1.24: one V8 context shared by all workflows.
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     activities: {
       ...createProjectionActivities({ repos: db.repos }),
       ...createIssuingActivities({ temporal, repos: db.repos, taskQueue: config.TEMPORAL_TASK_QUEUE }),
