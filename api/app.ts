@@ -77,7 +77,7 @@ export function createApp({ config, db, temporal, files, tokens, logger, session
     }),
   );
   app.use(helmet());
-  app.use(createHealthRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE }));
+  app.use(createHealthRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, servicesStatusFile: config.KONTROL_SERVICES_STATUS }));
   app.use(express.json({ limit: '1mb' }));
 
   app.use('/api/auth', createAuthRouter({ repos, tokens, docs, rate: { limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW_SECONDS } }));

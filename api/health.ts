@@ -1,7 +1,9 @@
 /**
- * Liveness (/healthz: the process answers) and readiness (/readyz: MongoDB and Temporal answer and
- * a worker is polling the task queue), for load balancers and for `npm start` to know when to go on.
+ * Liveness (/healthz: the process answers) and readiness (/readyz: MongoDB and Temporal answer, a
+ * worker is polling the task queue and, under the node supervisor, every service runs), for load
+ * balancers, monitoring and `npm start` to know when to go on.
  */
+import { readFile } from 'node:fs/promises';
 import { Router } from 'express';
 import type { Client } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
@@ -9,9 +11,48 @@ import type { Database } from '../store/db';
 
 const POLLER_FRESH_MS = 90_000;
 
-export async function readiness({ db, temporal, taskQueue }: { db: Database; temporal: Client; taskQueue: string }) {
+export interface ReadinessDeps {
+  db: Database;
+  temporal: Client;
+  taskQueue: string;
+  /** The node supervisor's status file (KONTROL_SERVICES_STATUS), when one runs this process. */
+  servicesStatusFile?: string;
+}
+
+interface SupervisedService {
+  name: string;
+  label: string;
+  state: string;
+  restarts: number;
+  since: string;
+  lastExit?: unknown;
+  lastError?: string;
+}
+
+const STATE_RU: Record<string, string> = { starting: 'запускается', running: 'работает', restarting: 'перезапускается', stopped: 'остановлена' };
+
+async function supervisedServices(file: string): Promise<{ ok: boolean; detail?: string; services?: SupervisedService[] }> {
+  try {
+    const { services } = JSON.parse(await readFile(file, 'utf8')) as { services: SupervisedService[] };
+    const down = services.filter((s) => s.state !== 'running');
+    return down.length === 0
+      ? { ok: true, services }
+      : { ok: false, detail: down.map((s) => `${s.label}: ${STATE_RU[s.state] ?? s.state}`).join('; '), services };
+  } catch (error) {
+    return { ok: false, detail: `состояние служб не прочитано: ${(error as Error).message}` };
+  }
+}
+
+export async function readiness({ db, temporal, taskQueue, servicesStatusFile }: ReadinessDeps) {
   const checks: Record<string, { ok: boolean; detail?: string }> = {};
+  let services: SupervisedService[] | undefined;
   await Promise.all([
+    servicesStatusFile
+      ? supervisedServices(servicesStatusFile).then((result) => {
+          checks.services = { ok: result.ok, ...(result.detail ? { detail: result.detail } : {}) };
+          services = result.services;
+        })
+      : undefined,
     db.ping().then(
       () => (checks.mongodb = { ok: true }),
       (e: Error) => (checks.mongodb = { ok: false, detail: e.message }),
@@ -38,15 +79,15 @@ export async function readiness({ db, temporal, taskQueue }: { db: Database; tem
         },
       ),
   ]);
-  return { ready: Object.values(checks).every((c) => c.ok), checks };
+  return { ready: Object.values(checks).every((c) => c.ok), checks, ...(services ? { services } : {}) };
 }
 
-export function createHealthRouter(deps: { db: Database; temporal: Client; taskQueue: string }) {
+export function createHealthRouter(deps: ReadinessDeps) {
   const router = Router();
   router.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   router.get('/readyz', async (_req, res) => {
-    const { ready, checks } = await readiness(deps);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+    const { ready, checks, services } = await readiness(deps);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, ...(services ? { services } : {}) });
   });
   return router;
 }

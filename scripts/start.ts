@@ -1,36 +1,52 @@
 /**
- * `npm start`: the whole stack in the foreground. Embedded Temporal dev server, FerretDB and an
- * SMTP catcher (each only when its *_ADDRESS/URI/URL is not set), then the worker and the API in
- * this process, then idempotent demo data. Ctrl-C stops everything in reverse order.
+ * `npm start`: a whole Kontrol node in the foreground, supervised. PostgreSQL, the Temporal server
+ * and its Web UI, FerretDB on PostgreSQL and a mail catcher (each only when its
+ * *_ADDRESS/URI/URL is not set), then the worker and the API, each a process of its own and
+ * restarted when it dies. Ctrl-C stops everything in reverse order.
  */
 import path from 'node:path';
 import { loadConfig, ConfigError } from '../config';
-import { createLogger } from '../config/logger';
-import { startApi, type RunningApi } from '../api/server';
-import { readiness } from '../api/health';
-import { startWorker, type RunningWorker } from '../workers/worker';
-import { seedDemoData, DEMO_USERS } from '../seed/demo';
-import { startFerretDb } from '../stack/ferretdb';
-import { startMailViewer, type MailViewer } from '../stack/mail-viewer';
-import { isAddressInUse } from '../stack/ports';
-import { startSmtpCatcher } from '../stack/smtp-catcher';
-import { startTemporalDevServer } from '../stack/temporal';
+import { DEMO_USERS } from '../seed/demo';
+import { DataDirError, DEFAULT_NODE_PORTS, startNode, type KontrolNode, type NodePorts } from '../stack/node';
 
-const DEFAULTS = {
+const DEMO_DEFAULTS = {
   ADMIN_EMAIL: 'admin@demo.kontrol.test',
   ADMIN_PASSWORD: 'kontrol-admin',
   DEMO_DATA: 'true',
 };
-const DEMO_PASSWORD = process.env.DEMO_PASSWORD || 'kontrol-demo';
 
-const stops: Array<() => Promise<void>> = [];
+function log(line: string): void {
+  console.log(`${new Date().toLocaleTimeString('ru-RU')} ${line}`);
+}
+
+function portsFrom(env: NodeJS.ProcessEnv): NodePorts {
+  const port = (name: string, fallback: number) => {
+    const value = env[name];
+    if (!value) return fallback;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ConfigError(`Invalid configuration:\n  ${name}: must be a port number (1-65535)`);
+    return n;
+  };
+  return {
+    ...DEFAULT_NODE_PORTS,
+    postgres: port('POSTGRES_PORT', DEFAULT_NODE_PORTS.postgres),
+    temporal: { ...DEFAULT_NODE_PORTS.temporal, frontend: port('TEMPORAL_PORT', DEFAULT_NODE_PORTS.temporal.frontend) },
+    temporalUi: port('TEMPORAL_UI_PORT', DEFAULT_NODE_PORTS.temporalUi),
+    ferretdb: port('FERRETDB_PORT', DEFAULT_NODE_PORTS.ferretdb),
+    smtp: port('SMTP_PORT', DEFAULT_NODE_PORTS.smtp),
+    mailUi: port('MAIL_UI_PORT', DEFAULT_NODE_PORTS.mailUi),
+    api: port('PORT', DEFAULT_NODE_PORTS.api),
+  };
+}
+
+let node: KontrolNode | undefined;
 let stopping = false;
 
 async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log('\nОстанавливаю Kontrol…');
-  for (const stop of stops.reverse()) await stop().catch((e: unknown) => console.error('stop failed:', e));
+  log('Останавливаю Kontrol…');
+  await node?.stop().catch((e: unknown) => console.error('stop failed:', e));
   process.exit(code);
 }
 
@@ -39,78 +55,44 @@ async function main() {
   process.on('SIGTERM', () => void stopAll(0));
   // Empty values mean unset here too (as in config), so they do not switch the defaults off.
   const given = Object.fromEntries(Object.entries(process.env).filter(([, v]) => v !== undefined && v !== ''));
-  const env: NodeJS.ProcessEnv = { ...DEFAULTS, ...given };
-  const base = loadConfig(env);
-  const logger = createLogger(base.LOG_LEVEL, 'kontrol');
-
-  let temporalUi: string | undefined;
-  let mailDir: string | undefined;
-  let mailViewer: MailViewer | undefined;
-  if (!env.TEMPORAL_ADDRESS) {
-    const temporal = await startTemporalDevServer({
-      dataDir: path.join(base.dataDir, 'temporal'),
-      ui: true,
-      logFile: path.join(base.dataDir, 'temporal.log'),
-    });
-    stops.push(() => temporal.stop());
-    env.TEMPORAL_ADDRESS = temporal.address;
-    temporalUi = temporal.uiUrl;
-  }
-  if (!env.MONGODB_URI) {
-    const ferret = await startFerretDb({ dataDir: path.join(base.dataDir, 'ferretdb'), logFile: path.join(base.dataDir, 'ferretdb.log') });
-    stops.push(() => ferret.stop());
-    env.MONGODB_URI = ferret.databaseUri('kontrol');
-  }
-  if (!env.SMTP_URL) {
-    mailDir = path.join(base.dataDir, 'mail');
-    const smtp = await startSmtpCatcher({ maildir: mailDir });
-    stops.push(() => smtp.stop());
-    env.SMTP_URL = smtp.url;
-    // 8025 as MailHog and Mailpit use, unless taken: then any free port (the banner says which).
-    const viewerPort = Number(process.env.MAIL_UI_PORT || 8025);
-    const viewer = await startMailViewer({ maildir: mailDir, port: viewerPort }).catch((error: unknown) => {
-      if (isAddressInUse(error)) return startMailViewer({ maildir: mailDir! });
-      throw error;
-    });
-    stops.push(() => viewer.stop());
-    mailViewer = viewer;
-  }
-
+  // Demo logins with known passwords only where nobody said this is production.
+  const production = given.NODE_ENV === 'production';
+  const env: NodeJS.ProcessEnv = { ...(production ? {} : DEMO_DEFAULTS), ...given };
+  // Validates everything up front, with the variable's name, before any service starts.
   const config = loadConfig(env);
-  const worker: RunningWorker = await startWorker(config, logger.child({ component: 'worker' }));
-  stops.push(() => worker.shutdown());
-  const api: RunningApi = await startApi(config, logger.child({ component: 'api' }));
-  stops.push(() => api.close());
+  const ports = portsFrom(env);
 
-  if (config.DEMO_DATA) {
-    await seedDemoData({ repos: api.db.repos, recommendations: api.services.recommendations, password: DEMO_PASSWORD, logger });
-  }
-  for (let i = 0; i < 60 && !(await readiness({ db: api.db, temporal: api.temporal, taskQueue: config.TEMPORAL_TASK_QUEUE })).ready; i++) {
+  log(`Запускаю Kontrol (данные: ${config.dataDir})…`);
+  node = await startNode({ dataDir: config.dataDir, ports, env, log });
+
+  // The API is up; ready means it also reaches MongoDB, Temporal and a polling worker.
+  for (let i = 0; i < 120; i++) {
+    const ready = await fetch(`${node.apiUrl}/readyz`).then((r) => r.ok, () => false);
+    if (ready) break;
     await new Promise((r) => setTimeout(r, 500));
   }
 
   const lines = [
     '',
     'Kontrol запущен.',
-    `  Вход (страницы): ${api.url}/login`,
-    `  API:            ${api.url}/api  (документация: ${api.url}/api/docs)`,
-    `  Готовность:     ${api.url}/readyz`,
-    temporalUi ? `  Temporal UI:    ${temporalUi}` : `  Temporal:       ${config.TEMPORAL_ADDRESS}`,
-    mailDir ? `  Письма (SMTP):  ${config.SMTP_URL}, сохраняются в ${mailDir}` : `  SMTP:           ${config.SMTP_URL}`,
-    ...(mailViewer ? [`  Почта (веб):    ${mailViewer.url}`] : []),
-    `  Данные:         ${config.dataDir}`,
+    `  Вход (страницы): ${node.apiUrl}/login`,
+    `  API:            ${node.apiUrl}/api  (документация: ${node.apiUrl}/api/docs)`,
+    `  Готовность:     ${node.apiUrl}/readyz`,
+    node.temporalUiUrl ? `  Temporal UI:    ${node.temporalUiUrl}` : `  Temporal:       ${node.temporalAddress}`,
+    node.mailUiUrl ? `  Почта (веб):    ${node.mailUiUrl}  (SMTP ${node.smtpUrl}, письма в ${path.join(config.dataDir, 'mail')})` : `  SMTP:           ${node.smtpUrl}`,
+    `  Данные:         ${config.dataDir}  (журналы служб: ${path.join(config.dataDir, 'logs')})`,
     '',
     'Вход:',
-    `  администратор   ${config.ADMIN_EMAIL ?? '(не задан)'}${env.ADMIN_PASSWORD === DEFAULTS.ADMIN_PASSWORD ? ` / ${DEFAULTS.ADMIN_PASSWORD}` : ''}`,
-    ...(config.DEMO_DATA ? DEMO_USERS.map((u) => `  ${u.role.padEnd(15)} ${u.email} / ${DEMO_PASSWORD}`) : []),
+    `  администратор   ${config.ADMIN_EMAIL ?? '(не задан)'}${env.ADMIN_PASSWORD === DEMO_DEFAULTS.ADMIN_PASSWORD ? ` / ${DEMO_DEFAULTS.ADMIN_PASSWORD}` : ''}`,
+    ...(config.DEMO_DATA ? DEMO_USERS.map((u) => `  ${u.role.padEnd(15)} ${u.email} / ${config.DEMO_PASSWORD}`) : []),
     '',
-    'Ctrl-C останавливает всё.',
+    'Службы перезапускаются сами, если какая-то из них завершится. Ctrl-C останавливает всё.',
   ];
   console.log(lines.join('\n'));
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) console.error(error.message);
-  else console.error('Kontrol failed to start:', error);
+  if (error instanceof ConfigError || error instanceof DataDirError) console.error(error.message);
+  else console.error('Kontrol не запустился:', error);
   void stopAll(1);
 });
