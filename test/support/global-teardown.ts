@@ -1,10 +1,8 @@
 import { rm } from 'node:fs/promises';
 
 export default async function globalTeardown(): Promise<void> {
-  const stack = (globalThis as Record<string, unknown>).__kontrolStack as
-    | { temporal: { stop(): Promise<void> }; ferret: { stop(): Promise<void> }; smtp: { stop(): Promise<void> }; dir: string }
-    | undefined;
+  const stack = (globalThis as Record<string, unknown>).__kontrolStack as { services: Array<{ stop(): Promise<void> }>; dir: string } | undefined;
   if (!stack) return;
-  await Promise.all([stack.temporal.stop(), stack.ferret.stop(), stack.smtp.stop()]);
+  for (const service of stack.services) await service.stop().catch((error: unknown) => console.error('stopping a test service failed:', error));
   if (!process.env.KEEP_TEST_LOGS) await rm(stack.dir, { recursive: true, force: true });
 }

@@ -1,5 +1,7 @@
 /** What the global setup started, handed to test files through one environment variable. */
 export interface StackInfo {
+  /** production: PostgreSQL, the Temporal server, FerretDB on PostgreSQL; dev: dev server and SQLite. */
+  profile: 'production' | 'dev';
   temporalAddress: string;
   mongoUri: string;
   smtpUrl?: string;
