@@ -10,6 +10,12 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Indexes earlier versions created that must go: dropped at start where they still exist. */
+const RETIRED_INDEXES: Array<[keyof ReturnType<typeof registerModels>, string]> = [
+  // An array index: too big a row for FerretDB on PostgreSQL once a recommendation has ~800 addressees.
+  ['recommendations', 'assignees_1'],
+];
+
 /** One connection per process, created at start and injected wherever it is needed. */
 export async function connectDatabase(uri: string, options: { syncIndexes?: boolean } = {}): Promise<Database> {
   // Mongoose buffers commands while disconnected; failing fast surfaces an outage as an error, and
@@ -20,6 +26,7 @@ export async function connectDatabase(uri: string, options: { syncIndexes?: bool
   const models = registerModels(connection);
   if (options.syncIndexes !== false) {
     for (const model of Object.values(models)) await model.createIndexes();
+    for (const [model, name] of RETIRED_INDEXES) await models[model].collection.dropIndex(name).catch(() => undefined);
   }
   return {
     connection,

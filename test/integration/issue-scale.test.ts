@@ -46,3 +46,19 @@ it('starts every assignment exactly once however often it is issued, with a hist
   expect(description.historyLength).toBeLessThanOrEqual(10 + 6 * batches);
   expect(description.historyLength).toBeLessThan(N);
 });
+
+it('keeps a recommendation to 1,000 addressees, which an index on the addressee array would refuse', async () => {
+  const many = Array.from({ length: 1000 }, (_, i) => `org-m${String(i).padStart(4, '0')}-${'x'.repeat(20)}`);
+  for (let i = 0; i < many.length; i += 250) {
+    await h.api.db.models.organizations.insertMany(
+      many.slice(i, i + 250).map((code) => ({ _id: code, name: code, kind: 'municipality', groups: [], contacts: { coordinator: [], head: [] } })),
+    );
+  }
+  const created = await h.request('POST', '/api/recommendations', {
+    token: tokens.curator,
+    json: { source: { kind: 'letter', number: '10', date: '2024-02-01' }, text: 'Тысяча адресатов', assignees: many, deadline: { due: '2099-01-31' } },
+  });
+  expect(created.status).toBe(201);
+  const read = await h.request('GET', `/api/recommendations/${created.body.id}`, { token: tokens.curator });
+  expect(read.body.assignees).toHaveLength(1000);
+});
