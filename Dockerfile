@@ -3,8 +3,10 @@
 # Kontrol: one image for both processes, chosen by the command:
 #   API:    node --enable-source-maps dist/api/main.js      (the default CMD)
 #   worker: node --enable-source-maps dist/workers/main.js
-# The worker bundles the workflow code with webpack (from @temporalio/worker, a production
-# dependency) when it starts, from dist/workflows/index.js, so dist/workflows must be in the image.
+# `npm run build` compiles to dist/ and also bundles the workflow code into dist/workflow-bundle.js,
+# which the worker loads as it is; a dist/ without that bundle still works, the worker then bundles
+# dist/workflows with webpack (from @temporalio/worker, a production dependency) at every start.
+# The image copies the whole of dist/, so it follows whatever the build puts there.
 #
 # Not built by the tests: the development machines have no Docker engine. See docker-compose.yml.
 
@@ -31,8 +33,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
-# Compiled code, including dist/workflows (the worker's webpack input). Owned by root: the app
-# only reads it.
+# Compiled code, the workflow bundle and the templates, as `npm run build` left them. Owned by
+# root: the app only reads it.
 COPY --from=build /app/dist ./dist
 # DATA_DIR (evidence files under /data/files). Owned by the unprivileged user, so a fresh named
 # volume mounted here inherits that ownership.
