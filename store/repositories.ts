@@ -7,6 +7,7 @@ import type { QueryFilter } from 'mongoose';
 import type { ActorRef, AssignmentState, AssignmentStatus } from '../domain/assignment';
 import type { Role } from '../domain/roles';
 import { FIRST_CYCLE, assignmentId } from '../domain/ids';
+import { createKeyedQueue } from './serialize';
 import type {
   AddedCalendarYear,
   AssignmentView,
@@ -105,6 +106,8 @@ export interface AssignmentFilter {
 }
 
 export function createRepositories(models: Models) {
+  // One write at a time per read-model row (see store/serialize.ts for why).
+  const oneAtATime = createKeyedQueue();
   const organizations = {
     /** Returns false when the code is taken. */
     create: (org: Organization) => insertUnique(() => models.organizations.create(org)),
@@ -262,7 +265,7 @@ export function createRepositories(models: Models) {
         version: state.version,
       };
       try {
-        await models.assignments.updateOne({ _id: id, version: { $lt: state.version } }, { $set: view }, { upsert: true });
+        await oneAtATime(id, () => models.assignments.updateOne({ _id: id, version: { $lt: state.version } }, { $set: view }, { upsert: true }));
       } catch (error) {
         // The row exists with this version or a newer one: a retry or a late, older projection.
         if (!isDuplicateKey(error)) throw error;
@@ -270,7 +273,7 @@ export function createRepositories(models: Models) {
     },
     /** Withdraws a row whose workflow never started (version 0); says whether it did. */
     async withdrawUnstarted(id: string): Promise<boolean> {
-      const result = await models.assignments.updateOne({ _id: id, version: 0 }, { $set: { status: 'withdrawn', version: 1 } });
+      const result = await oneAtATime(id, () => models.assignments.updateOne({ _id: id, version: 0 }, { $set: { status: 'withdrawn', version: 1 } }));
       return result.modifiedCount === 1;
     },
     get: (id: string) => models.assignments.findById(id).lean(),
