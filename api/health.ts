@@ -25,16 +25,19 @@ interface SupervisedService {
   state: string;
   restarts: number;
   since: string;
-  lastExit?: unknown;
-  lastError?: string;
 }
+
+/** Services the node serves people without: their state is shown, but does not make it unready. */
+const AUXILIARY = new Set(['temporal-ui', 'smtp']);
 
 const STATE_RU: Record<string, string> = { starting: 'запускается', running: 'работает', restarting: 'перезапускается', stopped: 'остановлена' };
 
 async function supervisedServices(file: string): Promise<{ ok: boolean; detail?: string; services?: SupervisedService[] }> {
   try {
-    const { services } = JSON.parse(await readFile(file, 'utf8')) as { services: SupervisedService[] };
-    const down = services.filter((s) => s.state !== 'running');
+    const written = (JSON.parse(await readFile(file, 'utf8')) as { services: SupervisedService[] }).services;
+    // /readyz answers anyone: names and states, not pids or error texts.
+    const services = written.map(({ name, label, state, restarts, since }) => ({ name, label, state, restarts, since }));
+    const down = services.filter((s) => s.state !== 'running' && !AUXILIARY.has(s.name));
     return down.length === 0
       ? { ok: true, services }
       : { ok: false, detail: down.map((s) => `${s.label}: ${STATE_RU[s.state] ?? s.state}`).join('; '), services };

@@ -69,6 +69,15 @@ install_go_tool() {
 
 command -v go >/dev/null || { echo "provision: Go is required (https://go.dev/dl/)" >&2; exit 1; }
 
+# One provision at a time per cache (npm start and npm test may run together); builds in the
+# background die with this script if it fails.
+mkdir -p "$CACHE_DIR"
+if command -v flock >/dev/null; then
+  exec 9>"$CACHE_DIR/.provision.lock"
+  flock 9
+fi
+trap 'jobs -p | xargs -r kill 2>/dev/null' EXIT
+
 if [ ! -x "/usr/lib/postgresql/$POSTGRES_VERSION/bin/postgres" ]; then
   command -v apt-get >/dev/null ||
     { echo "provision: PostgreSQL $POSTGRES_VERSION is missing and there is no apt-get to install it" >&2; exit 1; }

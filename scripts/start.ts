@@ -7,7 +7,9 @@
 import path from 'node:path';
 import { loadConfig, ConfigError } from '../config';
 import { DEMO_USERS } from '../seed/demo';
-import { DataDirError, DEFAULT_NODE_PORTS, startNode, type KontrolNode, type NodePorts } from '../stack/node';
+import { checkDataDir, DataDirError, DEFAULT_NODE_PORTS, startNode, statusFileOf, type KontrolNode, type NodePorts } from '../stack/node';
+import { spawnInOwnProcessGroups } from '../stack/processes';
+import { Supervisor } from '../stack/supervisor';
 
 const DEMO_DEFAULTS = {
   ADMIN_EMAIL: 'admin@demo.kontrol.test',
@@ -39,14 +41,15 @@ function portsFrom(env: NodeJS.ProcessEnv): NodePorts {
   };
 }
 
-let node: KontrolNode | undefined;
+let supervisor: Supervisor | undefined;
 let stopping = false;
 
+/** Stops every service in reverse order, also while the node is still starting. */
 async function stopAll(code: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   log('Останавливаю Kontrol…');
-  await node?.stop().catch((e: unknown) => console.error('stop failed:', e));
+  await supervisor?.stopAll().catch((e: unknown) => console.error('stop failed:', e));
   process.exit(code);
 }
 
@@ -63,14 +66,19 @@ async function main() {
   const ports = portsFrom(env);
 
   log(`Запускаю Kontrol (данные: ${config.dataDir})…`);
-  node = await startNode({ dataDir: config.dataDir, ports, env, log });
+  // Ctrl-C reaches this process alone, which stops the services in order.
+  spawnInOwnProcessGroups();
+  checkDataDir(config.dataDir);
+  supervisor = new Supervisor({ statusFile: statusFileOf(config.dataDir), log });
+  const node: KontrolNode = await startNode({ dataDir: config.dataDir, ports, env, log, supervisor });
 
   // The API is up; ready means it also reaches MongoDB, Temporal and a polling worker.
-  for (let i = 0; i < 120; i++) {
-    const ready = await fetch(`${node.apiUrl}/readyz`).then((r) => r.ok, () => false);
-    if (ready) break;
-    await new Promise((r) => setTimeout(r, 500));
+  let ready = false;
+  for (let i = 0; i < 120 && !ready; i++) {
+    ready = await fetch(`${node.apiUrl}/readyz`, { signal: AbortSignal.timeout(5_000) }).then((r) => r.ok, () => false);
+    if (!ready) await new Promise((r) => setTimeout(r, 500));
   }
+  if (!ready) log(`Внимание: ${node.apiUrl}/readyz ещё не отвечает «готов»; журналы служб: ${path.join(config.dataDir, 'logs')}`);
 
   const lines = [
     '',
@@ -92,6 +100,7 @@ async function main() {
 }
 
 main().catch((error: unknown) => {
+  if (stopping) return;
   if (error instanceof ConfigError || error instanceof DataDirError) console.error(error.message);
   else console.error('Kontrol не запустился:', error);
   void stopAll(1);

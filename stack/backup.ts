@@ -12,7 +12,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, chownSync, cpSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, cpSync, openSync, renameSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DATA_FORMAT } from './node';
@@ -99,10 +99,17 @@ export async function backupNode({ dataDir, postgresPort, out }: BackupOptions):
     writeFileSync(path.join(work, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
     mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     const partial = `${path.resolve(out)}.partial`;
-    run('tar', ['-cf', partial, '-C', work, MANIFEST, 'postgres', 'data'], { what: 'tar' });
+    // Created 0600 before tar writes a byte of it: the archive holds the node's secrets.
+    closeSync(openSync(partial, 'w', 0o600));
     chmodSync(partial, 0o600);
-    // Renamed only once complete, so a failed backup never leaves an archive that looks whole.
-    run('mv', [partial, path.resolve(out)], { what: 'mv' });
+    try {
+      run('tar', ['-cf', partial, '-C', work, MANIFEST, 'postgres', 'data'], { what: 'tar' });
+      // Renamed only once complete, so a failed backup never leaves an archive that looks whole.
+      renameSync(partial, path.resolve(out));
+    } catch (error) {
+      rmSync(partial, { force: true });
+      throw error;
+    }
     return manifest;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -136,10 +143,13 @@ export async function restoreNode({ archive, dataDir }: RestoreOptions): Promise
     }
 
     mkdirSync(dataDir, { recursive: true });
-    for (const entry of readdirSync(path.join(work, 'data'))) cpSync(path.join(work, 'data', entry), path.join(dataDir, entry), { recursive: true, preserveTimestamps: true });
     const user = runAs();
     // Where the node will look for it: under DATA_DIR, or where PostgreSQL's user can reach it.
     const cluster = resolveClusterDir(path.resolve(dataDir, 'postgres'), user);
+    if (existsSync(cluster) && readdirSync(cluster).length > 0) {
+      throw new BackupError(`${cluster} не пуст: восстановление не смешивает кластер копии с другим.`);
+    }
+    for (const entry of readdirSync(path.join(work, 'data'))) cpSync(path.join(work, 'data', entry), path.join(dataDir, entry), { recursive: true, preserveTimestamps: true });
     mkdirSync(path.join(cluster, 'pg_wal'), { recursive: true, mode: 0o700 });
     run('tar', ['-xzf', path.join(work, 'postgres', 'base.tar.gz'), '-C', cluster], { what: 'tar base.tar.gz' });
     run('tar', ['-xzf', path.join(work, 'postgres', 'pg_wal.tar.gz'), '-C', path.join(cluster, 'pg_wal')], { what: 'tar pg_wal.tar.gz' });

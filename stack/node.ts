@@ -33,6 +33,8 @@ export interface NodePorts {
   api: number;
 }
 
+export const statusFileOf = (dataDir: string) => path.join(dataDir, 'run', 'services.json');
+
 /** Where an authority's node listens unless told otherwise (every port on 127.0.0.1). */
 export const DEFAULT_NODE_PORTS: NodePorts = {
   // Not 5432: that is where Debian's own cluster listens when the package starts one.
@@ -108,6 +110,8 @@ export interface NodeOptions {
   /** fsync off: for throwaway test nodes only. */
   durablePostgres?: boolean;
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  /** The supervisor to use: the caller's, so it can stop a node that is still starting. */
+  supervisor?: Supervisor;
 }
 
 export interface KontrolNode {
@@ -138,8 +142,8 @@ export async function startNode(options: NodeOptions): Promise<KontrolNode> {
   const { dataDir, ports, log } = options;
   checkDataDir(dataDir);
   const logs = path.join(dataDir, 'logs');
-  const statusFile = path.join(dataDir, 'run', 'services.json');
-  const supervisor = new Supervisor({ statusFile, log, backoff: options.backoff });
+  const statusFile = statusFileOf(dataDir);
+  const supervisor = options.supervisor ?? new Supervisor({ statusFile, log, backoff: options.backoff });
   const env = options.env;
   const namespace = env.TEMPORAL_NAMESPACE || 'default';
   const taskQueue = env.TEMPORAL_TASK_QUEUE || 'kontrol';
@@ -259,7 +263,9 @@ export async function startNode(options: NodeOptions): Promise<KontrolNode> {
       },
     });
     const api = appEntry('api/main');
-    const apiUrl = `http://${HOST}:${ports.api}`;
+    // Where the API listens, as seen from here: a wildcard address answers on loopback.
+    const apiHost = !appEnv.HOST || appEnv.HOST === '0.0.0.0' || appEnv.HOST === '::' ? HOST : appEnv.HOST.includes(':') ? `[${appEnv.HOST}]` : appEnv.HOST;
+    const apiUrl = `http://${apiHost}:${ports.api}`;
     await supervisor.add({
       name: 'api',
       label: 'API и страницы',

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { withFreePort } from './ports';
 import { spawnProcess, waitUntil, type ManagedProcess } from './processes';
@@ -70,19 +70,34 @@ function canTraverse(dir: string, user: RunAs): boolean {
 /**
  * The directory the cluster really lives in. When we run as root and the postgres user cannot
  * reach clusterDir (a parent such as /root is private), the cluster is kept under
- * /var/lib/kontrol and clusterDir becomes a symlink to it, so DATA_DIR still names it.
+ * /var/lib/kontrol-postgres and clusterDir becomes a symlink to it, so DATA_DIR still names it.
  */
 export function resolveClusterDir(clusterDir: string, user: RunAs | undefined): string {
   const parent = path.dirname(clusterDir);
   mkdirSync(parent, { recursive: true });
-  if (existsSync(clusterDir) && lstatSync(clusterDir).isSymbolicLink()) return path.resolve(parent, readlinkSync(clusterDir));
-  if (!user || canTraverse(parent, user)) return clusterDir;
-  const key = createHash('sha256').update(clusterDir).digest('hex').slice(0, 16);
-  const real = path.join('/var/lib/kontrol', key, 'postgres');
+  const link = lstatOrUndefined(clusterDir);
+  if (link?.isSymbolicLink()) return path.resolve(parent, readlinkSync(clusterDir));
+  if (link || !user || canTraverse(parent, user)) return clusterDir;
+  // Keyed by the path and a random part: a DATA_DIR deleted and made again at the same path must
+  // not find the old cluster here.
+  const key = `${createHash('sha256').update(clusterDir).digest('hex').slice(0, 12)}-${randomBytes(4).toString('hex')}`;
+  const real = path.join(FALLBACK_ROOT, key, 'postgres');
   mkdirSync(path.dirname(real), { recursive: true, mode: 0o755 });
-  chmodSync('/var/lib/kontrol', 0o755);
+  chmodSync(FALLBACK_ROOT, 0o755);
+  chmodSync(path.dirname(real), 0o755);
   symlinkSync(real, clusterDir);
   return real;
+}
+
+/** Where clusters go whose DATA_DIR the postgres user cannot reach (not DATA_DIR of a service). */
+const FALLBACK_ROOT = '/var/lib/kontrol-postgres';
+
+function lstatOrUndefined(file: string) {
+  try {
+    return lstatSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 function readOrCreatePassword(file: string): string {
@@ -135,11 +150,24 @@ function initCluster(dir: string, password: string, user: RunAs | undefined): vo
 export async function startPostgres(options: PostgresOptions): Promise<Postgres> {
   const user = runAs();
   const clusterDir = resolveClusterDir(path.resolve(options.clusterDir), user);
+  const hadPassword = existsSync(options.passwordFile);
+  const initialising = `${clusterDir}.initdb`;
+  if (existsSync(path.join(clusterDir, 'PG_VERSION')) && !hadPassword) {
+    throw new Error(
+      `В ${clusterDir} есть кластер PostgreSQL, но нет файла пароля ${options.passwordFile}: этот кластер не от этого каталога данных. ` +
+        'Верните файл пароля из резервной копии или перенесите кластер в сторону.',
+    );
+  }
   const password = readOrCreatePassword(options.passwordFile);
   if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
-    // A half-made cluster from an interrupted initdb is retried from scratch.
+    // Only a cluster this code began to create (and was cut off) is removed and made again.
+    if (existsSync(clusterDir) && readdirSync(clusterDir).length > 0 && !existsSync(initialising)) {
+      throw new Error(`${clusterDir} не пуст и не похож на кластер PostgreSQL: проверьте его и уберите вручную.`);
+    }
+    writeFileSync(initialising, '');
     rmSync(clusterDir, { recursive: true, force: true });
     initCluster(clusterDir, password, user);
+    rmSync(initialising, { force: true });
   }
   const durability = options.durable === false ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'] : [];
 

@@ -93,6 +93,17 @@ function track(child: ChildProcess): void {
   });
 }
 
+let ownProcessGroups = false;
+
+/**
+ * From now on children get process groups of their own, so a Ctrl-C in the terminal reaches this
+ * process alone and it can stop them in order (the node supervisor: the API and the worker drain
+ * before PostgreSQL stops). They still die with us: see parentDeathWrapper and the exit hook.
+ */
+export function spawnInOwnProcessGroups(): void {
+  ownProcessGroups = true;
+}
+
 let deathSignalWrapper: string | null | undefined;
 
 /**
@@ -139,9 +150,9 @@ export function spawnProcess(options: SpawnOptions): ManagedProcess {
   }
 
   const wrapper = parentDeathWrapper();
-  // Not detached: the child stays in our process group, so Ctrl-C in a terminal reaches it too.
+  // By default the child stays in our process group, so Ctrl-C in a terminal reaches it too.
   // The user switch happens before the wrapper runs, so the death signal it sets survives it.
-  const spawnOptions = { cwd: options.cwd, env: options.env, stdio, uid: options.uid, gid: options.gid };
+  const spawnOptions = { cwd: options.cwd, env: options.env, stdio, uid: options.uid, gid: options.gid, detached: ownProcessGroups };
   const child = wrapper
     ? spawn(wrapper, ['--pdeathsig', 'KILL', '--', command, ...args], spawnOptions)
     : spawn(command, [...args], spawnOptions);

@@ -55,6 +55,8 @@ interface Entry {
   spec: ServiceSpec;
   status: ServiceStatus;
   running?: RunningService;
+  /** A start under way, which stopAll waits for. */
+  launching?: Promise<void>;
   startedAt?: number;
   failures: number;
   timer?: NodeJS.Timeout;
@@ -90,11 +92,12 @@ export class Supervisor {
     this.entries.push(entry);
     this.write();
     for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new Error(`${spec.name}: not started, the node is stopping`);
       try {
         await this.launch(entry);
         return;
       } catch (error) {
-        const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        const message = firstLine(error);
         this.set(entry, { lastError: message });
         if (attempt >= attempts || this.stopping) throw error;
         const pause = Math.min(this.maxMs, this.initialMs * 2 ** (attempt - 1));
@@ -113,12 +116,22 @@ export class Supervisor {
     this.stopping = true;
     for (const entry of [...this.entries].reverse()) {
       clearTimeout(entry.timer);
+      // A start under way finishes (and stops what it started) before the next service goes.
+      await entry.launching?.catch(() => undefined);
       await entry.running?.stop().catch((error: unknown) => this.options.log(`${entry.spec.label}: ошибка при остановке: ${String(error)}`));
       this.set(entry, { state: 'stopped', pid: undefined });
     }
   }
 
-  private async launch(entry: Entry): Promise<void> {
+  private launch(entry: Entry): Promise<void> {
+    const launching = this.startOnce(entry);
+    entry.launching = launching;
+    return launching.finally(() => {
+      if (entry.launching === launching) entry.launching = undefined;
+    });
+  }
+
+  private async startOnce(entry: Entry): Promise<void> {
     this.set(entry, { state: entry.status.restarts > 0 ? 'restarting' : 'starting', pid: undefined });
     const running = await entry.spec.start();
     if (this.stopping) {
@@ -141,6 +154,7 @@ export class Supervisor {
   }
 
   private scheduleRestart(entry: Entry, why: string): void {
+    if (this.stopping) return;
     const pause = Math.min(this.maxMs, this.initialMs * 2 ** entry.failures);
     entry.failures += 1;
     this.options.log(`Служба «${entry.spec.label}» ${why}; перезапуск через ${formatSeconds(pause)}.`);
@@ -150,7 +164,8 @@ export class Supervisor {
       this.launch(entry).then(
         () => this.options.log(`Служба «${entry.spec.label}» снова работает (перезапусков: ${entry.status.restarts}).`),
         (error: unknown) => {
-          const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+          if (this.stopping) return;
+          const message = firstLine(error);
           this.set(entry, { state: 'restarting', lastError: message });
           this.scheduleRestart(entry, `не запустилась: ${message}`);
         },
@@ -175,6 +190,10 @@ export class Supervisor {
       this.options.log(`Не удалось записать состояние служб в ${file}: ${String(error)}`);
     }
   }
+}
+
+function firstLine(error: unknown): string {
+  return error instanceof Error ? error.message.split('\n')[0] : String(error);
 }
 
 function now(): string {

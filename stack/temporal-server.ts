@@ -4,7 +4,7 @@
  * written from our settings, the namespace registered once it serves.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -200,7 +200,10 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   for (let attempt = 1; ; attempt++) {
     const ports = options.ports ?? (await allocatePorts());
     // The config holds the database password: readable by us alone.
-    writeFileSync(path.join(configDir, 'kontrol.yaml'), serverConfig(options, ports, dynamicConfigFile), { mode: 0o600 });
+    const configFile = path.join(configDir, 'kontrol.yaml');
+    writeFileSync(configFile, serverConfig(options, ports, dynamicConfigFile), { mode: 0o600 });
+    // The mode of an existing file is not changed by writing it.
+    chmodSync(configFile, 0o600);
     const server = spawnProcess({
       name: 'temporal',
       command: binary,

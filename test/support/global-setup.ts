@@ -36,12 +36,17 @@ async function startProduction(dir: string): Promise<{ temporalAddress: string; 
   });
   try {
     postgres.ensureDatabase('ferretdb');
-    const [temporal, ferret] = await Promise.all([
+    const [temporal, ferret] = await Promise.allSettled([
       startTemporalServer({ dir: path.join(dir, 'temporal'), postgres, logFile: path.join(dir, 'temporal.log') }),
       startFerretDb({ dataDir: path.join(dir, 'ferretdb'), postgresqlUrl: postgres.url('ferretdb'), logFile: path.join(dir, 'ferretdb.log') }),
     ]);
+    if (temporal.status === 'rejected' || ferret.status === 'rejected') {
+      // Whichever did start must not outlive the failed setup.
+      for (const started of [temporal, ferret]) if (started.status === 'fulfilled') await started.value.stop();
+      throw temporal.status === 'rejected' ? temporal.reason : (ferret as PromiseRejectedResult).reason;
+    }
     // Stopped in this order: the clients of PostgreSQL before PostgreSQL.
-    return { temporalAddress: temporal.address, mongoUri: ferret.uri, services: [temporal, ferret, postgres] };
+    return { temporalAddress: temporal.value.address, mongoUri: ferret.value.uri, services: [temporal.value, ferret.value, postgres] };
   } catch (error) {
     await postgres.stop();
     throw error;

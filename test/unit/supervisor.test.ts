@@ -83,19 +83,30 @@ it('tries a failed first start again, then gives up with the error', async () =>
   expect(broken.count).toBe(3);
 });
 
-it('restarts nothing once stopping, and stops the last started first', async () => {
-  supervisor = new Supervisor({ statusFile: path.join(dir, 's.json'), log: (l) => lines.push(l), backoff: { initialMs: 50 } });
+it('restarts nothing once stopping, even a service that died just before, and stops the last started first', async () => {
+  supervisor = new Supervisor({ statusFile: path.join(dir, 's.json'), log: (l) => lines.push(l), backoff: { initialMs: 300 } });
   const a = { count: 0 };
   const b = { count: 0 };
   await supervisor.add(sleeper('a', a));
   await supervisor.add(sleeper('b', b));
+  // a dies; its restart waits 300 ms, and the node is told to stop meanwhile.
+  process.kill(supervisor.status().services[0].pid!, 'SIGKILL');
+  await eventually(async () => (supervisor!.status().services[0].state === 'restarting' ? true : undefined), 5_000, 'a seen dead');
   await supervisor.stopAll();
-  await new Promise((r) => setTimeout(r, 300));
+  await new Promise((r) => setTimeout(r, 600));
   expect(supervisor.status().services.map((s) => [s.name, s.state])).toEqual([
     ['a', 'stopped'],
     ['b', 'stopped'],
   ]);
   expect([a.count, b.count]).toEqual([1, 1]);
-  expect(stopped).toEqual(['b', 'a']);
-  expect(lines.some((l) => l.includes('перезапуск'))).toBe(false);
+  expect(stopped).toEqual(['b']);
+  expect(lines.some((l) => l.includes('снова работает'))).toBe(false);
+});
+
+it('refuses to start a service once stopping', async () => {
+  supervisor = new Supervisor({ statusFile: path.join(dir, 's.json'), log: (l) => lines.push(l) });
+  await supervisor.stopAll();
+  const c = { count: 0 };
+  await expect(supervisor.add(sleeper('c', c))).rejects.toThrow(/stopping/);
+  expect(c.count).toBe(0);
 });
