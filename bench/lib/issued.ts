@@ -3,13 +3,14 @@
  * projection activity has written the 'issued' audit entry (the read-model rows cannot tell, the
  * issue request creates them up front).
  *
- * The authoritative check is a count of those entries, but it filters on fields FerretDB/SQLite
- * cannot push down (only a lone `_id` equality reaches SQLite), so each count decodes the whole
- * audit collection: polled every 100 ms it kept FerretDB, the bottleneck of the phase being
- * measured, busy for most of it. So the wait polls an `_id` lookup, which FerretDB answers from
- * SQLite's primary key, of the entry of the last assignment started; once that one is issued,
- * nearly all are, and the count confirms (at most twice a second, for stragglers). A count every
- * few seconds reports progress, and would still end the wait should the `_id` scheme change.
+ * The authoritative check is a count of those entries, but it filters on a dotted field and a
+ * regex, which FerretDB cannot push down to PostgreSQL, so each count decodes the whole audit
+ * collection: two seconds each under load at N=2,300, which a count every five seconds for
+ * progress turned into a good part of the database's time during the phase being measured. So the
+ * wait polls `_id` lookups, which FerretDB answers from the primary key: of the entry of the
+ * assignment at each tenth of the list (progress), then of the last one started; once that one is
+ * issued, nearly all are, and the count confirms (once a second, for stragglers). A count once a
+ * minute would still end the wait should the `_id` scheme change.
  */
 import { performance } from 'node:perf_hooks';
 import type { Models } from '../../store/models';
@@ -23,7 +24,7 @@ const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export interface IssuedWatch {
   /** The authoritative count of 'issued' entries of the recommendation. */
   count(): Promise<number>;
-  /** Resolves when all are issued; returns how many checks it took and their total wall time. */
+  /** Resolves when all are issued; returns how many checks it took and their total wall time. `progress` gets about how many are issued, at each tenth. */
   wait(options: { timeoutMs: number; guard?: () => void; progress?: (issued: number) => void }): Promise<CheckStats>;
 }
 
@@ -58,23 +59,25 @@ export function watchIssued(audit: Models['audit'], recommendationId: string, as
           stats[kind === 'lookup' ? 'lookupMs' : 'countMs'] += performance.now() - started;
         }
       };
-      // Assignments are started batch after batch in this order: the last is started last.
-      const last = assignmentIds[total - 1];
-      let lastSeen = false;
+      // Assignments are started batch after batch in this order: the one at each tenth of the
+      // list is issued about when that tenth is, and the last one last.
+      const milestones = Array.from({ length: Math.min(10, total) }, (_, k) => Math.ceil(((k + 1) * total) / Math.min(10, total)) - 1);
+      let next = 0;
       let lastCount = Date.now();
       let lastConfirm = 0;
       for (;;) {
         guard?.();
-        lastSeen ||= (await timed('lookup', () => exists(last))) !== null;
+        while (next < milestones.length && (await timed('lookup', () => exists(assignmentIds[milestones[next]]))) !== null) {
+          next++;
+          if (next < milestones.length) progress?.(milestones[next - 1] + 1);
+        }
         const now = Date.now();
-        const countDue = now - lastCount >= 5_000;
-        const confirmDue = lastSeen && now - lastConfirm >= 500;
-        if (countDue || confirmDue) {
-          lastCount = now;
-          if (confirmDue) lastConfirm = now;
-          const issued = await timed('count', count);
-          if (issued >= total) return stats;
-          if (countDue) progress?.(issued);
+        const lastSeen = next === milestones.length;
+        // The count decodes the whole audit collection on FerretDB: once a second at the end, and
+        // otherwise once a minute in case the _id scheme ever changes and no lookup finds anything.
+        if ((lastSeen && now - lastConfirm >= 1_000) || now - lastCount >= 60_000) {
+          lastCount = lastConfirm = now;
+          if ((await timed('count', count)) >= total) return stats;
         }
         if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for all ${total} assignments of ${what} to be issued (the last one ${lastSeen ? 'is' : 'is not yet'} issued)`);
         await sleep(100);
