@@ -6,13 +6,13 @@
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { temporal as proto } from '@temporalio/proto';
 import { startFerretDb } from './ferretdb';
 import { freePort } from './ports';
 import { spawnProcess, waitForPort, waitUntil, type ManagedProcess } from './processes';
 import { startPostgres, type Postgres } from './postgres';
 import { Supervisor, type RunningService } from './supervisor';
+import { waitForTemporal } from './temporal-probe';
 import { freeTemporalPort, STANDARD_TEMPORAL_PORTS, startTemporalServer, type TemporalServerPorts } from './temporal-server';
 import { startTemporalUi } from './temporal-ui';
 
@@ -315,31 +315,16 @@ async function startedOrStop(child: ManagedProcess, ready: () => Promise<unknown
  * Ready once this very process polls the task queue: the SDK names its pollers `<pid>@<host>`,
  * and a poller of a worker that was killed stays listed for a minute.
  */
-async function waitForPoller(address: string, namespace: string, taskQueue: string, child: ManagedProcess): Promise<void> {
-  const connection = await Connection.connect({ address });
-  let inFlight: Promise<void> | undefined;
-  const probe = async () => {
-    const response = await connection.withDeadline(Date.now() + 5_000, () =>
-      connection.workflowService.describeTaskQueue({
+function waitForPoller(address: string, namespace: string, taskQueue: string, child: ManagedProcess): Promise<void> {
+  return waitForTemporal(
+    { address, what: `the worker (pid ${child.pid}) to poll ${taskQueue}`, timeoutMs: 180_000, intervalMs: 500, process: child, stepMs: 5_000 },
+    async (connection) => {
+      const response = await connection.workflowService.describeTaskQueue({
         namespace,
         taskQueue: { name: taskQueue, kind: proto.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
         taskQueueType: proto.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-      }),
-    );
-    if (!(response.pollers ?? []).some((p) => p.identity?.startsWith(`${child.pid}@`))) throw new Error('the worker does not poll yet');
-  };
-  try {
-    await waitUntil(
-      () => {
-        inFlight = probe();
-        return inFlight;
-      },
-      { what: `the worker (pid ${child.pid}) to poll ${taskQueue}`, timeoutMs: 180_000, intervalMs: 500, process: child },
-    );
-  } finally {
-    // Closing while a call is in flight makes the SDK's retry timer throw "Channel has been shut
-    // down" as an uncaught exception: let the call (bounded by its deadline) finish first.
-    await inFlight?.catch(() => undefined);
-    await connection.close();
-  }
+      });
+      if (!(response.pollers ?? []).some((p) => p.identity?.startsWith(`${child.pid}@`))) throw new Error('the worker does not poll yet');
+    },
+  );
 }

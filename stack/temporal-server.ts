@@ -6,10 +6,10 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { freePort, freePortInRange } from './ports';
-import { spawnProcess, waitForPort, waitUntil, type ManagedProcess } from './processes';
+import { spawnProcess, waitForPort, type ManagedProcess } from './processes';
+import { waitForTemporal } from './temporal-probe';
 import type { Postgres } from './postgres';
 import { temporalSchemaDir, temporalServerBinary, temporalSqlToolBinary } from './tools';
 
@@ -227,25 +227,10 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   }
 }
 
-async function ensureNamespace(address: string, namespace: string, retentionDays: number, server: ManagedProcess, timeoutMs: number): Promise<void> {
-  let connection: Connection | undefined;
-  let inFlight: Promise<void> | undefined;
-  let attempt = 0;
-  const probe = async () => {
-    attempt += 1;
-    const attemptMs = Math.min(1000 * attempt, 5_000);
-    if (!connection) {
-      const candidate = Connection.lazy({ address, connectTimeout: attemptMs });
-      try {
-        await candidate.ensureConnected();
-      } catch (error) {
-        await candidate.close();
-        throw error;
-      }
-      connection = candidate;
-    }
-    const c = connection;
-    await c.withDeadline(Date.now() + attemptMs, async () => {
+function ensureNamespace(address: string, namespace: string, retentionDays: number, server: ManagedProcess, timeoutMs: number): Promise<void> {
+  return waitForTemporal(
+    { address, what: `temporal at ${address} to serve the "${namespace}" namespace`, timeoutMs, intervalMs: 250, process: server, stepMs: 1000 },
+    async (c) => {
       try {
         await c.workflowService.describeNamespace({ namespace });
         return;
@@ -261,18 +246,6 @@ async function ensureNamespace(address: string, namespace: string, retentionDays
       // cache to have it too (it refreshes every few seconds), which a task queue call shows.
       await c.workflowService.describeNamespace({ namespace });
       await c.workflowService.describeTaskQueue({ namespace, taskQueue: { name: 'kontrol-readiness-probe' } });
-    });
-  };
-  try {
-    await waitUntil(
-      () => {
-        inFlight = probe();
-        return inFlight;
-      },
-      { what: `temporal at ${address} to serve the "${namespace}" namespace`, timeoutMs, intervalMs: 250, process: server },
-    );
-  } finally {
-    await inFlight?.catch(() => undefined);
-    await connection?.close();
-  }
+    },
+  );
 }

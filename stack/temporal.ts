@@ -3,9 +3,9 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
 import { freePort, withFreePort } from './ports';
-import { spawnProcess, waitForPort, waitUntil, type ManagedProcess } from './processes';
+import { spawnProcess, waitForPort, type ManagedProcess } from './processes';
+import { waitForTemporal } from './temporal-probe';
 import { temporalBinary } from './tools';
 
 const HOST = '127.0.0.1';
@@ -87,45 +87,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions =
   });
 }
 
-async function waitForDefaultNamespace(address: string, server: ManagedProcess, timeoutMs: number): Promise<void> {
-  let connection: Connection | undefined;
-  let attempt = 0;
-  let inFlight: Promise<void> | undefined;
-
-  const probe = async (): Promise<void> => {
-    attempt += 1;
-    // Short attempts, lengthening in case the machine is just slow: a server that exits while we
-    // wait keeps the pending attempt (and us) busy until its deadline.
-    const attemptMs = Math.min(500 * attempt, 5_000);
-    if (!connection) {
-      // Connection.connect() with its steps split: a connect that fails must be closed, or its
-      // gRPC channel keeps reconnecting in the background.
-      const candidate = Connection.lazy({ address, connectTimeout: attemptMs });
-      try {
-        await candidate.ensureConnected();
-      } catch (error) {
-        await candidate.close();
-        throw error;
-      }
-      connection = candidate;
-    }
-    const ready = connection;
-    await ready.withDeadline(Date.now() + attemptMs, () => ready.workflowService.describeNamespace({ namespace: NAMESPACE }));
-  };
-
-  try {
-    await waitUntil(
-      () => {
-        inFlight = probe();
-        return inFlight;
-      },
-      { what: `temporal at ${address} to serve the "${NAMESPACE}" namespace`, timeoutMs, intervalMs: 100, process: server },
-    );
-  } finally {
-    // Closing a connection while a call is in flight makes the SDK's retry timer throw "Channel
-    // has been shut down" as an uncaught exception, so an attempt abandoned because the server
-    // exited is allowed to run out first; its deadline bounds the wait.
-    await inFlight?.catch(() => undefined);
-    await connection?.close();
-  }
+function waitForDefaultNamespace(address: string, server: ManagedProcess, timeoutMs: number): Promise<void> {
+  return waitForTemporal(
+    { address, what: `temporal at ${address} to serve the "${NAMESPACE}" namespace`, timeoutMs, process: server },
+    (connection) => connection.workflowService.describeNamespace({ namespace: NAMESPACE }),
+  );
 }
