@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import path from 'node:path';
 import { temporal as proto } from '@temporalio/proto';
 import { startFerretDb } from './ferretdb';
+import { prepareFerretDbDatabase } from './ferretdb-indexes';
 import { freePort } from './ports';
 import { spawnProcess, waitForPort, waitUntil, type ManagedProcess } from './processes';
 import { startPostgres, type Postgres } from './postgres';
@@ -205,7 +206,7 @@ export async function startNode(options: NodeOptions): Promise<KontrolNode> {
     }
 
     if (!mongoUri) {
-      pg().ensureDatabase(FERRETDB_DATABASE);
+      prepareFerretDbDatabase(pg(), FERRETDB_DATABASE);
       await supervisor.add({
         name: 'ferretdb',
         label: 'FerretDB',

@@ -8,6 +8,7 @@
 import { chmod } from 'node:fs/promises';
 import path from 'node:path';
 import { startFerretDb } from '../../stack/ferretdb';
+import { prepareFerretDbDatabase } from '../../stack/ferretdb-indexes';
 import { freePort } from '../../stack/ports';
 import { startPostgres, type Postgres } from '../../stack/postgres';
 import { spawnProcess, waitForPort } from '../../stack/processes';
@@ -71,7 +72,7 @@ export async function startServices(dir: string, database: string, root: string,
       });
       stops.push(() => postgres!.stop());
       pids.postgres = postgres.process.pid;
-      if (!externalMongo) postgres.ensureDatabase('ferretdb');
+      if (!externalMongo) prepareFerretDbDatabase(postgres, 'ferretdb');
     }
     // Both at once: together they take as long as the slower of the two.
     const [temporal, ferret, smtpPort] = await Promise.allSettled([

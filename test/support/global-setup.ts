@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startFerretDb } from '../../stack/ferretdb';
+import { prepareFerretDbDatabase } from '../../stack/ferretdb-indexes';
 import { startPostgres } from '../../stack/postgres';
 import { startSmtpCatcher } from '../../stack/smtp-catcher';
 import { startTemporalDevServer } from '../../stack/temporal';
@@ -35,7 +36,7 @@ async function startProduction(dir: string): Promise<{ temporalAddress: string; 
     logFile: path.join(dir, 'postgres.log'),
   });
   try {
-    postgres.ensureDatabase('ferretdb');
+    prepareFerretDbDatabase(postgres, 'ferretdb');
     const [temporal, ferret] = await Promise.allSettled([
       startTemporalServer({ dir: path.join(dir, 'temporal'), postgres, logFile: path.join(dir, 'temporal.log') }),
       startFerretDb({ dataDir: path.join(dir, 'ferretdb'), postgresqlUrl: postgres.url('ferretdb'), logFile: path.join(dir, 'ferretdb.log') }),
