@@ -17,7 +17,8 @@ const RETIRED_INDEXES: Array<[keyof ReturnType<typeof registerModels>, string]> 
 ];
 
 /** One connection per process, created at start and injected wherever it is needed. */
-export async function connectDatabase(uri: string, options: { syncIndexes?: boolean } = {}): Promise<Database> {
+/** timezone: the days the summaries count issue dates in (config TIMEZONE). */
+export async function connectDatabase(uri: string, options: { timezone: string; syncIndexes?: boolean }): Promise<Database> {
   // Mongoose buffers commands while disconnected; failing fast surfaces an outage as an error, and
   // a socket timeout turns a hung server into an error (and an activity retry) instead of a hang.
   const connection = await mongoose
@@ -31,7 +32,7 @@ export async function connectDatabase(uri: string, options: { syncIndexes?: bool
   return {
     connection,
     models,
-    repos: createRepositories(models),
+    repos: createRepositories(models, { timezone: options.timezone }),
     async ping() {
       await connection.db!.admin().command({ ping: 1 });
     },

@@ -8,6 +8,8 @@ import type { ActorRef, AssignmentState, AssignmentStatus } from '../domain/assi
 import type { Role } from '../domain/roles';
 import { FIRST_CYCLE, assignmentId } from '../domain/ids';
 import { createKeyedQueue } from './serialize';
+import { createTallies } from './tallies';
+import { countersOf, disciplineOf, signatureOf, zeroCounts, type Counts } from '../domain/tally';
 import type {
   AddedCalendarYear,
   AssignmentView,
@@ -27,15 +29,16 @@ import type {
   User,
 } from './models';
 
-function emptyCounts(): Record<string, number> {
-  return { total: 0, issued: 0, submitted: 0, returned: 0, accepted: 0, withdrawn: 0, overdue: 0 };
+/** The counts a card shows: per state, and overdue (the flag, whatever the state). */
+function stateCounts(c: Counts): Record<string, number> {
+  return { total: c.total, issued: c.issued, submitted: c.submitted, returned: c.returned, accepted: c.accepted, withdrawn: c.withdrawn, overdue: c.overdue };
 }
 
-/** Adds n assignments in a state (and overdue or not) to a set of counts. */
-function tally(counts: Record<string, number>, { status, overdue }: { status: string; overdue: boolean }, n: number): void {
-  counts[status] = (counts[status] ?? 0) + n;
-  counts.total += n;
-  if (overdue) counts.overdue += n;
+/** Counts a handful of rows directly (one organisation's rows of a recommendation, say). */
+function countRows(rows: AssignmentView[]): Counts {
+  const counts = zeroCounts();
+  for (const row of rows) for (const c of countersOf(row)) counts[c] += 1;
+  return counts;
 }
 
 export function isDuplicateKey(error: unknown): boolean {
@@ -105,9 +108,10 @@ export interface AssignmentFilter {
   overdue?: boolean;
 }
 
-export function createRepositories(models: Models) {
+export function createRepositories(models: Models, options: { timezone: string }) {
   // One write at a time per read-model row (see store/serialize.ts for why).
   const oneAtATime = createKeyedQueue();
+  const tallies = createTallies(models, { queue: oneAtATime, timezone: options.timezone });
   const organizations = {
     /** Returns false when the code is taken. */
     create: (org: Organization) => insertUnique(() => models.organizations.create(org)),
@@ -233,17 +237,14 @@ export function createRepositories(models: Models) {
         returns: 0,
         version: 0,
       }));
-      // Insert only the missing rows, in small chunks: FerretDB (SQLite) deadlocks on one write
-      // command that matches more than ~100 existing documents, which a re-issue would otherwise send.
+      // Inserted in chunks, each row unless it exists (perhaps already further on): the unique _id
+      // refuses those. Not looked up first: FerretDB answers `_id: {$in: [...]}` by decoding the
+      // whole collection (1.9 s per chunk of 50 at 20,000 rows).
       for (const chunk of chunks(rows, WRITE_CHUNK)) {
-        const existing = await models.assignments.find({ _id: { $in: chunk.map((r) => r._id) } }, { _id: 1 }).lean();
-        const have = new Set(existing.map((r) => r._id));
-        const missing = chunk.filter((r) => !have.has(r._id));
-        if (missing.length === 0) continue;
         try {
-          await models.assignments.insertMany(missing, { ordered: false });
+          await models.assignments.insertMany(chunk, { ordered: false });
         } catch (error) {
-          // A concurrent issue inserted some of them first: those rows are there, which is the point.
+          // A concurrent or earlier issue inserted some of them first: those rows are there, which is the point.
           if (!isDuplicateKey(error) && !isBulkOfDuplicates(error)) throw error;
         }
       }
@@ -264,8 +265,16 @@ export function createRepositories(models: Models) {
         returns: state.returns,
         version: state.version,
       };
+      // A write that changes what the row counts as marks it for the tallier (store/tallies.ts);
+      // one that does not leaves the mark as it is (the tallier may not have counted it yet).
+      const signature = signatureOf(countersOf(view));
       try {
-        await oneAtATime(id, () => models.assignments.updateOne({ _id: id, version: { $lt: state.version } }, { $set: view }, { upsert: true }));
+        await oneAtATime(id, async () => {
+          const same = await models.assignments.updateOne({ _id: id, tallied: signature, version: { $lt: state.version } }, { $set: view });
+          if (same.matchedCount === 0) {
+            await models.assignments.updateOne({ _id: id, version: { $lt: state.version } }, { $set: { ...view, tallyDirty: true } }, { upsert: true });
+          }
+        });
       } catch (error) {
         // The row exists with this version or a newer one: a retry or a late, older projection.
         if (!isDuplicateKey(error)) throw error;
@@ -273,7 +282,7 @@ export function createRepositories(models: Models) {
     },
     /** Withdraws a row whose workflow never started (version 0); says whether it did. */
     async withdrawUnstarted(id: string): Promise<boolean> {
-      const result = await oneAtATime(id, () => models.assignments.updateOne({ _id: id, version: 0 }, { $set: { status: 'withdrawn', version: 1 } }));
+      const result = await oneAtATime(id, () => models.assignments.updateOne({ _id: id, version: 0 }, { $set: { status: 'withdrawn', version: 1, tallyDirty: true } }));
       return result.modifiedCount === 1;
     },
     get: (id: string) => models.assignments.findById(id).lean(),
@@ -346,68 +355,43 @@ export function createRepositories(models: Models) {
       return { items, total };
     },
     /**
-     * Executive discipline per organisation or per recommendation: done on time, done late, overdue,
-     * waiting for review, open and not yet due, withdrawn; and how many were returned at least once.
+     * Executive discipline per organisation or per recommendation (domain/tally.ts), over all
+     * assignments or those issued from–to (days in the time zone, inclusive); from the summaries.
      */
-    async discipline(by: 'organization' | 'recommendationId', filter: { issuedFrom?: Date; issuedTo?: Date } = {}) {
-      const match: QueryFilter<AssignmentView> = {};
-      if (filter.issuedFrom || filter.issuedTo) {
-        match.createdAt = { ...(filter.issuedFrom ? { $gte: filter.issuedFrom } : {}), ...(filter.issuedTo ? { $lt: filter.issuedTo } : {}) };
-      }
-      const rows = await models.assignments.aggregate<{
-        _id: { key: string; status: AssignmentStatus; overdue: boolean; late: boolean | null; returns: number };
-        n: number;
-      }>([
-        { $match: match },
-        {
-          $group: {
-            // Plain fields only: FerretDB groups by field paths, not by expressions.
-            _id: { key: `$${by}`, status: '$status', overdue: '$overdue', late: '$acceptedLate', returns: '$returns' },
-            n: { $sum: 1 },
-          },
-        },
-      ]);
-      const out = new Map<string, DisciplineRow>();
-      for (const { _id, n } of rows) {
-        const row = out.get(_id.key) ?? { key: _id.key, total: 0, onTime: 0, late: 0, overdue: 0, review: 0, open: 0, withdrawn: 0, returned: 0 };
-        row.total += n;
-        if (_id.returns > 0) row.returned += n;
-        if (_id.status === 'accepted') row[_id.late ? 'late' : 'onTime'] += n;
-        else if (_id.status === 'withdrawn') row.withdrawn += n;
-        else if (_id.status === 'submitted') row.review += n;
-        else if (_id.overdue) row.overdue += n;
-        else row.open += n;
-        out.set(_id.key, row);
-      }
-      return [...out.values()];
+    async discipline(by: 'organization' | 'recommendationId', period?: { from: string; to: string }): Promise<DisciplineRow[]> {
+      const dimension = by === 'organization' ? 'org' : 'rec';
+      const counts = period
+        ? await tallies.issuedBetween(dimension, period.from, period.to)
+        : dimension === 'org'
+          ? await tallies.byOrganization()
+          : await tallies.byRecommendation();
+      return [...counts].filter(([, c]) => c.total > 0).map(([key, c]) => ({ key, ...disciplineOf(c) }));
     },
     /** A recurring recommendation's counts per cycle, the latest cycle first. */
     async countsByCycle(recommendationId: string, organization?: string) {
-      const match: QueryFilter<AssignmentView> = { recommendationId };
-      if (organization) match.organization = organization;
-      const rows = await models.assignments.aggregate<{ _id: { cycle: number; period?: string; status: string; overdue: boolean }; n: number }>([
-        { $match: match },
-        { $group: { _id: { cycle: '$cycle', period: '$period', status: '$status', overdue: '$overdue' }, n: { $sum: 1 } } },
-      ]);
-      const cycles = new Map<number, { cycle: number; period: string | null; counts: Record<string, number> }>();
-      for (const row of rows) {
-        const entry = cycles.get(row._id.cycle) ?? { cycle: row._id.cycle, period: row._id.period ?? null, counts: emptyCounts() };
-        tally(entry.counts, row._id, row.n);
-        cycles.set(row._id.cycle, entry);
+      if (!organization) {
+        return (await tallies.cycles(recommendationId)).map((c) => ({ cycle: c.cycle, period: c.period, counts: stateCounts(c.counts) }));
       }
-      return [...cycles.values()].sort((a, b) => b.cycle - a.cycle);
+      // One organisation's rows of one recommendation: few, counted directly.
+      const rows = await models.assignments.find({ recommendationId, organization }).lean();
+      const cycles = new Map<number, { cycle: number; period: string | null; rows: AssignmentView[] }>();
+      for (const row of rows) {
+        const entry = cycles.get(row.cycle) ?? { cycle: row.cycle, period: row.period ?? null, rows: [] };
+        entry.rows.push(row);
+        cycles.set(row.cycle, entry);
+      }
+      return [...cycles.values()].map((c) => ({ cycle: c.cycle, period: c.period, counts: stateCounts(countRows(c.rows)) })).sort((a, b) => b.cycle - a.cycle);
     },
-    /** Counts per state for several recommendations in one query (a list page), each present. */
+    /** Counts per state for several recommendations (a list page), each present. */
     async countsFor(recommendationIds: string[], organization?: string): Promise<Map<string, Record<string, number>>> {
-      const match: QueryFilter<AssignmentView> = { recommendationId: { $in: recommendationIds } };
-      if (organization) match.organization = organization;
-      const rows = await models.assignments.aggregate<{ _id: { rec: string; status: string; overdue: boolean }; n: number }>([
-        { $match: match },
-        { $group: { _id: { rec: '$recommendationId', status: '$status', overdue: '$overdue' }, n: { $sum: 1 } } },
-      ]);
-      const out = new Map(recommendationIds.map((id) => [id, emptyCounts()]));
-      for (const row of rows) tally(out.get(row._id.rec)!, row._id, row.n);
-      return out;
+      if (!organization) {
+        const all = await tallies.forRecommendations(recommendationIds);
+        return new Map([...all].map(([id, c]) => [id, stateCounts(c)]));
+      }
+      const counted = await Promise.all(
+        recommendationIds.map(async (recommendationId) => [recommendationId, stateCounts(countRows(await models.assignments.find({ recommendationId, organization }).lean()))] as const),
+      );
+      return new Map(counted);
     },
     async countsByState(recommendationId: string, organization?: string) {
       return (await assignments.countsFor([recommendationId], organization)).get(recommendationId)!;
@@ -578,7 +562,7 @@ export function createRepositories(models: Models) {
     },
   };
 
-  return { organizations, users, sources, recommendations, assignments, evidence, audit, outbox, settings, calendar, groups, imports };
+  return { organizations, users, sources, recommendations, assignments, tallies, evidence, audit, outbox, settings, calendar, groups, imports };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -37,19 +37,11 @@ export function reportPeriod(query: { from?: unknown; to?: unknown }, timezone: 
   return valid(from) && valid(to) && from <= to ? { from, to } : undefined;
 }
 
-/** The instants bounding a period of whole days in the zone: from its first moment to the day after it. */
-export function issuedBetween(period: { from: string; to: string }, timezone: string): { issuedFrom: Date; issuedTo: Date } {
-  return {
-    issuedFrom: DateTime.fromISO(period.from, { zone: timezone }).startOf('day').toJSDate(),
-    issuedTo: DateTime.fromISO(period.to, { zone: timezone }).plus({ days: 1 }).startOf('day').toJSDate(),
-  };
-}
-
-export async function buildReport(repos: Repositories, period: { from: string; to: string }, timezone: string): Promise<DisciplineReport> {
-  const { issuedFrom, issuedTo } = issuedBetween(period, timezone);
+/** Over the assignments issued in the period (days in the time zone, inclusive), from the summaries. */
+export async function buildReport(repos: Repositories, period: { from: string; to: string }): Promise<DisciplineReport> {
   const [byOrg, byRec, orgs] = await Promise.all([
-    repos.assignments.discipline('organization', { issuedFrom, issuedTo }),
-    repos.assignments.discipline('recommendationId', { issuedFrom, issuedTo }),
+    repos.assignments.discipline('organization', period),
+    repos.assignments.discipline('recommendationId', period),
     repos.organizations.list(),
   ]);
   const recs = await Promise.all(byRec.map((r) => repos.recommendations.get(r.key)));

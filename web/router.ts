@@ -33,7 +33,7 @@ import type { RecommendationService } from '../api/recommendations/service';
 import { createAdminPages } from './admin';
 import { createImportPages } from './imports';
 import { createRecommendationPages } from './recommendations';
-import { buildReport, issuedBetween, reportPeriod, reportWorkbook } from './report';
+import { buildReport, reportPeriod, reportWorkbook } from './report';
 import { page } from './forms';
 import { csrf } from './session';
 
@@ -191,10 +191,9 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       const asked = req.query.from || req.query.to;
       const period = asked ? reportPeriod(req.query, timezone) : undefined;
       if (asked && !period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
-      const filter = period ? issuedBetween(period, timezone) : {};
       const [byOrg, byRec, orgs] = await Promise.all([
-        repos.assignments.discipline('organization', filter),
-        repos.assignments.discipline('recommendationId', filter),
+        repos.assignments.discipline('organization', period),
+        repos.assignments.discipline('recommendationId', period),
         repos.organizations.list(),
       ]);
       const orgName = new Map(orgs.map((o) => [o._id, o.name]));
@@ -241,7 +240,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     page(async (req, res) => {
       const period = reportPeriod(req.query, timezone);
       if (!period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
-      res.render('report', { title: 'Исполнительская дисциплина', report: await buildReport(repos, period, timezone) });
+      res.render('report', { title: 'Исполнительская дисциплина', report: await buildReport(repos, period) });
     }),
   );
   router.get(
@@ -251,7 +250,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     page(async (req, res) => {
       const period = reportPeriod(req.query, timezone);
       if (!period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
-      const book = await reportWorkbook(await buildReport(repos, period, timezone));
+      const book = await reportWorkbook(await buildReport(repos, period));
       res.setHeader('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
       res.setHeader('Content-Disposition', contentDisposition(`Дисциплина ${period.from}—${period.to}.xlsx`));
       res.send(book);

@@ -17,6 +17,7 @@ import { createIssuingActivities } from './activities/issuing';
 import { createPlanningActivities } from './activities/planning';
 import { createProjectionActivities } from './activities/projection';
 import { ensureDigestSchedule } from './schedules';
+import { startTallier } from './tallier';
 import { builtBundlePath, chooseWorkflowSource } from './workflow-source';
 
 let runtimeInstalled = false;
@@ -67,7 +68,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   });
   if (workflows.kind === 'bundle') logger.info({ workflowBundle: workflows.codePath, from: workflows.from }, 'workflow code: prebuilt bundle');
   else logger.info({ workflowsPath: workflows.workflowsPath }, 'workflow code: bundling the sources at start');
-  const db = await connectDatabase(mongoUri(config));
+  const db = await connectDatabase(mongoUri(config), { timezone: config.TIMEZONE });
   const address = temporalAddress(config);
   const connection = await NativeConnection.connect({ address });
   const clientConnection = await Connection.connect({ address });
@@ -107,7 +108,11 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
     },
   });
   await ensureDigestSchedule(temporal, config, logger);
+  // Summaries are ready (finished or rebuilt) before the first projection can change a row.
+  const tallier = startTallier(db.repos.tallies, logger);
+  await tallier.ready;
   const done = worker.run().finally(async () => {
+    await tallier.stop();
     transport.close();
     await clientConnection.close();
     await connection.close();

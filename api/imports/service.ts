@@ -152,8 +152,9 @@ export function createImportService({
       ? await Promise.all(
           doc.confirmation.recommendations.map(async ({ n, id }) => {
             const rec = await repos.recommendations.get(id);
-            const counts = rec ? await repos.assignments.countsByState(id) : { total: 0 };
-            return { n, id, status: rec?.status ?? 'pending', assignments: counts.total };
+            // The rows themselves, not the summaries: those follow a moment after issuing.
+            const issued = rec ? (await repos.assignments.list({ recommendationId: id }, { limit: 1, offset: 0 })).total : 0;
+            return { n, id, status: rec?.status ?? 'pending', assignments: issued };
           }),
         )
       : null;

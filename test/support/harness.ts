@@ -137,7 +137,7 @@ export async function startHarness(name: string, options: { worker?: boolean; en
       for (const w of workers) await w.shutdown().catch(() => undefined);
       // Dropping through a fresh connection: the API's is closed by now.
       const { connectDatabase } = await import('../../store/db');
-      const db = await connectDatabase(config.MONGODB_URI!, { syncIndexes: false });
+      const db = await connectDatabase(config.MONGODB_URI!, { timezone: config.TIMEZONE, syncIndexes: false });
       await db.connection.dropDatabase().catch(() => undefined);
       await db.close();
       await rm(dataDir, { recursive: true, force: true });

@@ -1,0 +1,298 @@
+/**
+ * Summaries of the assignments' read model: counts per organisation, per recommendation, per cycle
+ * of a recurring recommendation, and per organisation and recommendation per day of issue (the
+ * report's periods). Dashboards, reports, cards and menus read these instead of grouping rows:
+ * on FerretDB a `$group` decodes every row (125 s at 20,000 assignments, measured).
+ *
+ * One writer keeps them, the tallier in the worker, and it follows the rows:
+ * - Every write that may change what a row counts as marks the row `tallyDirty` in the same
+ *   write; the row also keeps `tallied`, what the summaries count it as now.
+ * - A pass reads the dirty rows and works out the net change of each summary. It first stores
+ *   that change as a batch, then applies it to each summary document (a document records the last
+ *   batch it has, so applying again is a no-op), then marks the rows counted, then drops the batch.
+ *   A pass cut off anywhere is finished from its batch when the tallier next starts; nothing is
+ *   counted twice or lost.
+ * - Counts are applied by rewriting whole documents, not by `$inc`: FerretDB runs an update as a
+ *   read and a write, so increments from several writers are lost (200 concurrent `$inc` left 36).
+ *   A single writer avoids that on every store. Rows are marked through the repositories' queue
+ *   per row, the same one the projection writes through.
+ * - When the summaries' format or the time zone of their days changes, they are rebuilt: every row
+ *   is marked dirty and counted again.
+ *
+ * Readers see the counts a moment (one pass) after the rows.
+ */
+import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
+import {
+  addCounters,
+  countersFromSignature,
+  countersOf,
+  signatureOf,
+  sumInto,
+  zeroCounts,
+  type Counts,
+  type TallyCounter,
+} from '../domain/tally';
+import type { AssignmentView, Models } from './models';
+
+/** Raised when the documents' layout changes: they are rebuilt from the rows. */
+const FORMAT = 1;
+const META = 'meta';
+const BY_ORGANIZATION = 'org';
+const BY_RECOMMENDATION = 'rec';
+const cyclesDoc = (recommendationId: string) => `cycles:${recommendationId}`;
+const monthDoc = (month: string) => `month:${month}`;
+const kindOf = (doc: string) => doc.split(':')[0];
+const LEASE = 'tallier';
+
+type Partial_ = Partial<Counts>;
+/** A summary document's content: nested tables whose leaves are counts. */
+type Table = { [key: string]: Table | Partial_ };
+
+export interface CycleCounts {
+  cycle: number;
+  period: string | null;
+  counts: Counts;
+}
+
+interface Delta {
+  doc: string;
+  path: string[];
+  counts: Partial_;
+}
+
+type Queue = <T>(key: string, work: () => Promise<T>) => Promise<T>;
+
+const ROW_FIELDS = {
+  _id: 1,
+  recommendationId: 1,
+  organization: 1,
+  cycle: 1,
+  period: 1,
+  status: 1,
+  overdue: 1,
+  acceptedLate: 1,
+  returns: 1,
+  extension: 1,
+  version: 1,
+  tallied: 1,
+  createdAt: 1,
+} as const;
+
+type Row = Pick<AssignmentView, keyof typeof ROW_FIELDS & keyof AssignmentView>;
+
+function parse(data: string | undefined): Table {
+  return data ? (JSON.parse(data) as Table) : {};
+}
+
+/** Adds counts at a path of a table, creating what is missing and dropping what falls to zero. */
+function applyAt(table: Table, path: string[], counts: Partial_): void {
+  const [head, ...rest] = path;
+  if (rest.length === 0) {
+    const leaf = (table[head] as Partial_ | undefined) ?? {};
+    for (const [c, n] of Object.entries(counts) as Array<[TallyCounter, number]>) {
+      const next = (leaf[c] ?? 0) + n;
+      if (next === 0) delete leaf[c];
+      else leaf[c] = next;
+    }
+    if (Object.keys(leaf).length === 0) delete table[head];
+    else table[head] = leaf;
+    return;
+  }
+  const child = (table[head] as Table | undefined) ?? {};
+  applyAt(child, rest, counts);
+  if (Object.keys(child).length === 0) delete table[head];
+  else table[head] = child;
+}
+
+function full(counts: Partial_ | undefined): Counts {
+  return sumInto(zeroCounts(), counts);
+}
+
+export function createTallies(models: Models, options: { queue: Queue; timezone: string }) {
+  const { queue, timezone } = options;
+  const dayOf = (row: Row) => DateTime.fromJSDate(row.createdAt ?? new Date(0), { zone: timezone }).toISODate()!;
+
+  /** Where a row's counts go: the same places for as long as the row lives. */
+  function placesOf(row: Row): Array<{ doc: string; path: string[] }> {
+    const day = dayOf(row);
+    const [month, dd] = [day.slice(0, 7), day.slice(8)];
+    return [
+      { doc: BY_ORGANIZATION, path: [row.organization] },
+      { doc: BY_RECOMMENDATION, path: [row.recommendationId] },
+      { doc: cyclesDoc(row.recommendationId), path: [String(row.cycle), row.period ?? ''] },
+      { doc: monthDoc(month), path: ['org', row.organization, dd] },
+      { doc: monthDoc(month), path: ['rec', row.recommendationId, dd] },
+    ];
+  }
+
+  /** The net change of every place the rows count in, merged. */
+  function deltasOf(rows: Array<{ row: Row; from: TallyCounter[]; to: TallyCounter[] }>): Delta[] {
+    const merged = new Map<string, Delta>();
+    for (const { row, from, to } of rows) {
+      const change: Partial_ = {};
+      addCounters(change, from, -1);
+      addCounters(change, to, 1);
+      for (const c of Object.keys(change) as TallyCounter[]) if (change[c] === 0) delete change[c];
+      if (Object.keys(change).length === 0) continue;
+      for (const place of placesOf(row)) {
+        const key = `${place.doc}\u0000${place.path.join('\u0000')}`;
+        const delta = merged.get(key) ?? { ...place, counts: {} };
+        for (const [c, n] of Object.entries(change) as Array<[TallyCounter, number]>) delta.counts[c] = (delta.counts[c] ?? 0) + n;
+        merged.set(key, delta);
+      }
+    }
+    return [...merged.values()];
+  }
+
+  async function applyBatch(batchId: string, deltas: Delta[]): Promise<void> {
+    const byDoc = new Map<string, Delta[]>();
+    for (const d of deltas) byDoc.set(d.doc, [...(byDoc.get(d.doc) ?? []), d]);
+    for (const [doc, list] of byDoc) {
+      const current = await models.tallies.findById(doc).lean();
+      if (current?.batch === batchId) continue;
+      const table = parse(current?.data);
+      for (const d of list) applyAt(table, d.path, d.counts);
+      const data = JSON.stringify(table);
+      await models.tallies.updateOne({ _id: doc }, { $set: { kind: kindOf(doc), data, batch: batchId } }, { upsert: true });
+    }
+  }
+
+  /** Records what each row is counted as now; a row that changed meanwhile stays dirty. */
+  async function markRows(rows: Array<[string, number, string]>): Promise<void> {
+    const CONCURRENCY = 8;
+    let next = 0;
+    const one = async (): Promise<void> => {
+      while (next < rows.length) {
+        const [id, version, signature] = rows[next++];
+        await queue(id, async () => {
+          const done = await models.assignments.updateOne({ _id: id, version, tallyDirty: true }, { $set: { tallied: signature, tallyDirty: false } });
+          if (done.matchedCount === 0) await models.assignments.updateOne({ _id: id }, { $set: { tallied: signature } });
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, one));
+  }
+
+  async function finishBatch(batch: { _id: string; deltas: string; rows: string }): Promise<void> {
+    await applyBatch(batch._id, JSON.parse(batch.deltas) as Delta[]);
+    await markRows(JSON.parse(batch.rows) as Array<[string, number, string]>);
+    await models.tallyBatches.deleteOne({ _id: batch._id });
+  }
+
+  const tallies = {
+    /**
+     * Readies the summaries before the first pass: finishes a batch a stopped tallier left, and
+     * rebuilds everything when the format or the time zone changed (or there were none yet).
+     * Returns whether it rebuilt.
+     */
+    async prepare(): Promise<boolean> {
+      for (const batch of await models.tallyBatches.find().lean()) await finishBatch(batch);
+      const meta = await models.tallies.findById(META).lean();
+      const wanted = JSON.stringify({ format: FORMAT, timezone });
+      if (meta?.data === wanted) return false;
+      await models.tallies.deleteMany({ _id: { $ne: META } });
+      await models.assignments.updateMany({}, { $set: { tallyDirty: true, tallied: null } });
+      await models.tallies.updateOne({ _id: META }, { $set: { kind: META, data: wanted, batch: null } }, { upsert: true });
+      return true;
+    },
+
+    /** Counts up to `limit` dirty rows; returns how many it took (0: all counted). */
+    async pass(limit = 2_000): Promise<number> {
+      // FerretDB decodes every match before a limit: read them all once, count a slice.
+      const dirty = (await models.assignments.find({ tallyDirty: true }, ROW_FIELDS).lean<Row[]>()).slice(0, limit);
+      if (dirty.length === 0) return 0;
+      const counted = dirty.map((row) => ({ row, from: countersFromSignature(row.tallied), to: countersOf(row) }));
+      const batch = {
+        _id: randomUUID(),
+        deltas: JSON.stringify(deltasOf(counted)),
+        rows: JSON.stringify(counted.map(({ row, to }) => [row._id, row.version, signatureOf(to)])),
+      };
+      await models.tallyBatches.create(batch);
+      await finishBatch(batch);
+      return dirty.length;
+    },
+
+    /**
+     * Takes or renews the tallier's lease for `ms`; says whether this owner holds it. A second
+     * worker's tallier waits while the first one's lease lasts (on FerretDB, whose updates are a
+     * read and a write, two takes at the same instant could both succeed: run one worker there).
+     */
+    async lease(owner: string, ms: number): Promise<boolean> {
+      const now = new Date();
+      const until = new Date(now.getTime() + ms);
+      const held = await models.leases.findById(LEASE).lean();
+      if (held && held.owner !== owner && held.until > now) return false;
+      try {
+        const taken = held
+          ? await models.leases.updateOne({ _id: LEASE, owner: held.owner, until: held.until }, { $set: { owner, until } })
+          : await models.leases.create({ _id: LEASE, owner, until }).then(() => ({ modifiedCount: 1 }));
+        return taken.modifiedCount === 1;
+      } catch (error) {
+        if ((error as { code?: number }).code === 11000) return false;
+        throw error;
+      }
+    },
+
+    /** Lets another tallier take over at once (on a clean stop). */
+    async release(owner: string): Promise<void> {
+      await models.leases.deleteOne({ _id: LEASE, owner });
+    },
+
+    /** How many rows wait to be counted. */
+    pending: () => models.assignments.countDocuments({ tallyDirty: true }),
+
+    async byOrganization(): Promise<Map<string, Counts>> {
+      const table = parse((await models.tallies.findById(BY_ORGANIZATION).lean())?.data);
+      return new Map(Object.entries(table).map(([k, v]) => [k, full(v as Partial_)]));
+    },
+
+    async byRecommendation(): Promise<Map<string, Counts>> {
+      const table = parse((await models.tallies.findById(BY_RECOMMENDATION).lean())?.data);
+      return new Map(Object.entries(table).map(([k, v]) => [k, full(v as Partial_)]));
+    },
+
+    async forRecommendations(ids: string[]): Promise<Map<string, Counts>> {
+      const all = await tallies.byRecommendation();
+      return new Map(ids.map((id) => [id, all.get(id) ?? zeroCounts()]));
+    },
+
+    /** A recommendation's counts per cycle, the latest first; periods from the rows' names. */
+    async cycles(recommendationId: string): Promise<CycleCounts[]> {
+      const table = parse((await models.tallies.findById(cyclesDoc(recommendationId)).lean())?.data);
+      return Object.entries(table)
+        .map(([cycle, periods]) => {
+          const names = Object.keys(periods);
+          const counts = sumInto(zeroCounts(), ...(Object.values(periods) as Partial_[]));
+          return { cycle: Number(cycle), period: names.find((n) => n !== '') ?? null, counts };
+        })
+        .sort((a, b) => b.cycle - a.cycle);
+    },
+
+    /**
+     * Counts per organisation or recommendation over the assignments issued from `from` to `to`
+     * (days in the time zone, YYYY-MM-DD, inclusive).
+     */
+    async issuedBetween(by: 'org' | 'rec', from: string, to: string): Promise<Map<string, Counts>> {
+      // The months that have any: a few dozen small documents, read without their tables.
+      const present = await models.tallies.find({ kind: 'month' }, { _id: 1 }).lean();
+      const months = present.map((d) => d._id.slice('month:'.length)).filter((m) => m >= from.slice(0, 7) && m <= to.slice(0, 7));
+      const docs = await Promise.all(months.map((m) => models.tallies.findById(monthDoc(m)).lean()));
+      const out = new Map<string, Counts>();
+      docs.forEach((doc, i) => {
+        const byKey = (parse(doc?.data)[by] ?? {}) as Record<string, Record<string, Partial_>>;
+        for (const [key, days] of Object.entries(byKey)) {
+          for (const [dd, counts] of Object.entries(days)) {
+            const day = `${months[i]}-${dd}`;
+            if (day < from || day > to) continue;
+            out.set(key, sumInto(out.get(key) ?? zeroCounts(), counts));
+          }
+        }
+      });
+      return out;
+    },
+  };
+  return tallies;
+}
+
+export type Tallies = ReturnType<typeof createTallies>;
