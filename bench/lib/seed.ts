@@ -271,6 +271,9 @@ export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
           submissions,
           returns,
           version: events.length,
+          // Not counted yet: the worker's tallier counts them, as it would rows of an older version.
+          tallied: null,
+          tallyDirty: true,
           createdAt: new Date(issued),
           updatedAt: new Date(events.at(-1)!.at),
         });
