@@ -9,7 +9,7 @@ import type { Role } from '../domain/roles';
 import { FIRST_CYCLE, assignmentId } from '../domain/ids';
 import { createKeyedQueue } from './serialize';
 import { createTallies } from './tallies';
-import { countersOf, disciplineOf, signatureOf, zeroCounts, type Counts } from '../domain/tally';
+import { countersOf, disciplineOf, signatureOf, zeroCounts, type Counts, type Discipline } from '../domain/tally';
 import type {
   AddedCalendarYear,
   AssignmentView,
@@ -81,16 +81,8 @@ export interface OutboxFilter {
 }
 
 /** One organisation's or recommendation's assignments by outcome (see assignments.discipline). */
-export interface DisciplineRow {
+export interface DisciplineRow extends Discipline {
   key: string;
-  total: number;
-  onTime: number;
-  late: number;
-  overdue: number;
-  review: number;
-  open: number;
-  withdrawn: number;
-  returned: number;
 }
 
 /** Which cycle a batch of assignments belongs to, and its deadline. */
