@@ -23,3 +23,15 @@ export function createKeyedQueue() {
     }
   };
 }
+
+/** Runs fn over the items with at most `limit` calls in flight at once. */
+export async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await fn(item);
+    }
+  });
+  await Promise.all(lanes);
+}

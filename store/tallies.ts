@@ -34,6 +34,7 @@ import {
   type TallyCounter,
 } from '../domain/tally';
 import type { AssignmentView, Models } from './models';
+import { inParallel } from './serialize';
 
 /** Raised when the documents' layout changes: they are rebuilt from the rows. */
 const FORMAT = 1;
@@ -44,6 +45,8 @@ const cyclesDoc = (recommendationId: string) => `cycles:${recommendationId}`;
 const monthDoc = (month: string) => `month:${month}`;
 const kindOf = (doc: string) => doc.split(':')[0];
 const LEASE = 'tallier';
+/** Rows marked counted at once. */
+const MARK_CONCURRENCY = 8;
 
 type Partial_ = Partial<Counts>;
 /** A summary document's content: nested tables whose leaves are counts. */
@@ -147,7 +150,11 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
 
   async function applyBatch(batchId: string, deltas: Delta[]): Promise<void> {
     const byDoc = new Map<string, Delta[]>();
-    for (const d of deltas) byDoc.set(d.doc, [...(byDoc.get(d.doc) ?? []), d]);
+    for (const d of deltas) {
+      const list = byDoc.get(d.doc) ?? [];
+      list.push(d);
+      byDoc.set(d.doc, list);
+    }
     for (const [doc, list] of byDoc) {
       const current = await models.tallies.findById(doc).lean();
       if (current?.batch === batchId) continue;
@@ -160,18 +167,12 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
 
   /** Records what each row is counted as now; a row that changed meanwhile stays dirty. */
   async function markRows(rows: Array<[string, number, string]>): Promise<void> {
-    const CONCURRENCY = 8;
-    let next = 0;
-    const one = async (): Promise<void> => {
-      while (next < rows.length) {
-        const [id, version, signature] = rows[next++];
-        await queue(id, async () => {
-          const done = await models.assignments.updateOne({ _id: id, version, tallyDirty: true }, { $set: { tallied: signature, tallyDirty: false } });
-          if (done.matchedCount === 0) await models.assignments.updateOne({ _id: id }, { $set: { tallied: signature } });
-        });
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, one));
+    await inParallel(rows, MARK_CONCURRENCY, ([id, version, signature]) =>
+      queue(id, async () => {
+        const done = await models.assignments.updateOne({ _id: id, version, tallyDirty: true }, { $set: { tallied: signature, tallyDirty: false } });
+        if (done.matchedCount === 0) await models.assignments.updateOne({ _id: id }, { $set: { tallied: signature } });
+      }),
+    );
   }
 
   async function finishBatch(batch: { _id: string; deltas: string; rows: string }): Promise<void> {

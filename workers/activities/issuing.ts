@@ -13,22 +13,12 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ActorRef } from '../../domain/assignment';
 import { FIRST_CYCLE, assignmentId, assignmentWorkflowId } from '../../domain/ids';
 import type { Repositories } from '../../store/repositories';
+import { inParallel } from '../../store/serialize';
 import type { AssignmentWorkflowInput, CycleToIssue } from '../../workflows/definitions';
 import { withdrawAssignmentUpdate } from '../../workflows/definitions';
 
 /** How many workflow starts one activity keeps in flight. */
 const CONCURRENCY = 8;
-
-async function inParallel<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await fn(item);
-    }
-  });
-  await Promise.all(lanes);
-}
 
 export interface BatchInput {
   recommendationId: string;
