@@ -20,7 +20,7 @@ export interface RunningApi {
 }
 
 export async function startApi(config: Config, logger: Logger): Promise<RunningApi> {
-  const db = await connectDatabase(mongoUri(config), { timezone: config.TIMEZONE });
+  const db = await connectDatabase(mongoUri(config), { timezone: config.TIMEZONE, log: (message) => logger.info(message) });
   const connection = await Connection.connect({ address: temporalAddress(config) });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const files = await createFileStore(config.filesDir);

@@ -1,4 +1,5 @@
 import mongoose from 'mongoose';
+import { migrate } from './migrations';
 import { registerModels, type Models } from './models';
 import { createRepositories, type Repositories } from './repositories';
 
@@ -14,11 +15,16 @@ export interface Database {
 const RETIRED_INDEXES: Array<[keyof ReturnType<typeof registerModels>, string]> = [
   // An array index: too big a row for FerretDB on PostgreSQL once a recommendation has ~800 addressees.
   ['recommendations', 'assignees_1'],
+  // Replaced by entityKey_1: FerretDB did not push the dotted pair down.
+  ['audit', 'entity.kind_1_entity.id_1_at_1'],
 ];
 
-/** One connection per process, created at start and injected wherever it is needed. */
-/** timezone: the days the summaries count issue dates in (config TIMEZONE). */
-export async function connectDatabase(uri: string, options: { timezone: string; syncIndexes?: boolean }): Promise<Database> {
+/**
+ * One connection per process, created at start and injected wherever it is needed.
+ * timezone: the days the summaries count issue dates in (config TIMEZONE). With syncIndexes (the
+ * default) it also creates the indexes, drops retired ones and runs pending migrations.
+ */
+export async function connectDatabase(uri: string, options: { timezone: string; syncIndexes?: boolean; log?: (message: string) => void }): Promise<Database> {
   // Mongoose buffers commands while disconnected; failing fast surfaces an outage as an error, and
   // a socket timeout turns a hung server into an error (and an activity retry) instead of a hang.
   const connection = await mongoose
@@ -28,6 +34,7 @@ export async function connectDatabase(uri: string, options: { timezone: string; 
   if (options.syncIndexes !== false) {
     for (const model of Object.values(models)) await model.createIndexes();
     for (const [model, name] of RETIRED_INDEXES) await models[model].collection.dropIndex(name).catch(() => undefined);
+    await migrate(models, options.log);
   }
   return {
     connection,

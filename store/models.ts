@@ -134,6 +134,12 @@ export interface Lease {
   until: Date;
 }
 
+/** A migration (store/migrations.ts) this database has had. */
+export interface MigrationRecord {
+  _id: string;
+  at: Date;
+}
+
 export interface EvidenceFile {
   id: string;
   name: string;
@@ -164,6 +170,20 @@ export interface AuditEntry {
   action: string;
   entity: { kind: 'assignment' | 'recommendation' | 'organization' | 'group' | 'import' | 'user' | 'session' | 'settings' | 'calendar' | 'email'; id: string };
   details: Record<string, unknown>;
+}
+
+/** The entry as stored: `entityKey` is the entity as one top-level value (see auditEntityKey). */
+export interface StoredAuditEntry extends AuditEntry {
+  entityKey: string;
+}
+
+/**
+ * The entity an entry is about, as one string. One entity's history is read by equality on it:
+ * FerretDB pushes a top-level equality down to an index, while a filter on the dotted pair
+ * `entity.kind`/`entity.id` made it decode every entry of the trail.
+ */
+export function auditEntityKey(entity: AuditEntry['entity']): string {
+  return `${entity.kind}:${entity.id}`;
 }
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
@@ -370,6 +390,8 @@ const leaseSchema = new Schema<Lease>(
   { versionKey: false },
 );
 
+const migrationSchema = new Schema<MigrationRecord>({ _id: { type: String, required: true }, at: { type: Date, required: true } }, { versionKey: false });
+
 const tallyBatchSchema = new Schema<TallyBatch>(
   { _id: { type: String, required: true }, deltas: { type: String, required: true }, rows: { type: String, required: true } },
   { timestamps: { createdAt: true, updatedAt: false }, versionKey: false },
@@ -402,18 +424,19 @@ const evidenceSchema = new Schema<Evidence>(
 );
 evidenceSchema.index({ assignmentId: 1, submittedAt: 1 });
 
-const auditSchema = new Schema<AuditEntry>(
+const auditSchema = new Schema<StoredAuditEntry>(
   {
     _id: { type: String, required: true },
     at: { type: Date, required: true },
     actor: actorSchema,
     action: { type: String, required: true },
     entity: { kind: String, id: String },
+    entityKey: { type: String, required: true },
     details: { type: Schema.Types.Mixed, default: {} },
   },
   { versionKey: false, minimize: false },
 );
-auditSchema.index({ 'entity.kind': 1, 'entity.id': 1, at: 1 });
+auditSchema.index({ entityKey: 1 });
 auditSchema.index({ at: -1 });
 
 const outboxSchema = new Schema<OutboxEmail>(
@@ -496,8 +519,9 @@ export function registerModels(connection: Connection) {
     tallies: connection.model<Tally>('Tally', tallySchema, 'tallies'),
     tallyBatches: connection.model<TallyBatch>('TallyBatch', tallyBatchSchema, 'tally_batches'),
     leases: connection.model<Lease>('Lease', leaseSchema, 'leases'),
+    migrations: connection.model<MigrationRecord>('Migration', migrationSchema, 'migrations'),
     evidence: connection.model<Evidence>('Evidence', evidenceSchema, 'evidence'),
-    audit: connection.model<AuditEntry>('AuditEntry', auditSchema, 'audit'),
+    audit: connection.model<StoredAuditEntry>('AuditEntry', auditSchema, 'audit'),
     outbox: connection.model<OutboxEmail>('OutboxEmail', outboxSchema, 'outbox'),
     settings: connection.model<Setting>('Setting', settingSchema, 'settings'),
     calendarYears: connection.model<AddedCalendarYear>('CalendarYear', calendarYearSchema, 'calendar_years'),

@@ -28,6 +28,7 @@ import type {
   SourceDocument,
   User,
 } from './models';
+import { auditEntityKey } from './models';
 
 /** The counts a card shows: per state, and overdue (the flag, whatever the state). */
 function stateCounts(c: Counts): Record<string, number> {
@@ -414,12 +415,14 @@ export function createRepositories(models: Models, options: { timezone: string }
 
   const audit = {
     /** Idempotent: the same key is written once, however often it is retried. */
-    append: async (entry: AuditEntry) => void (await insertUnique(() => models.audit.create(entry))),
+    append: async (entry: AuditEntry) => void (await insertUnique(() => models.audit.create({ ...entry, entityKey: auditEntityKey(entry.entity) }))),
     /** A one-off event from a person's request: a fresh key, no deduplication needed. */
-    record: (entry: Omit<AuditEntry, '_id' | 'at'>) =>
-      models.audit.create({ ...entry, _id: `${entry.entity.kind}:${entry.entity.id}:${randomUUID()}`, at: new Date() }),
+    record: (entry: Omit<AuditEntry, '_id' | 'at'>) => {
+      const entityKey = auditEntityKey(entry.entity);
+      return models.audit.create({ ...entry, entityKey, _id: `${entityKey}:${randomUUID()}`, at: new Date() });
+    },
     forEntity: (kind: AuditEntry['entity']['kind'], id: string) =>
-      models.audit.find({ 'entity.kind': kind, 'entity.id': id }).sort({ at: 1, _id: 1 }).lean(),
+      models.audit.find({ entityKey: auditEntityKey({ kind, id }) }).sort({ at: 1, _id: 1 }).lean(),
   };
 
   const outbox = {

@@ -68,7 +68,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   });
   if (workflows.kind === 'bundle') logger.info({ workflowBundle: workflows.codePath, from: workflows.from }, 'workflow code: prebuilt bundle');
   else logger.info({ workflowsPath: workflows.workflowsPath }, 'workflow code: bundling the sources at start');
-  const db = await connectDatabase(mongoUri(config), { timezone: config.TIMEZONE });
+  const db = await connectDatabase(mongoUri(config), { timezone: config.TIMEZONE, log: (message) => logger.info(message) });
   const address = temporalAddress(config);
   const connection = await NativeConnection.connect({ address });
   const clientConnection = await Connection.connect({ address });

@@ -11,7 +11,7 @@
  * Deterministic (a seeded generator), so two runs read the same data.
  */
 import { randomUUID } from 'node:crypto';
-import type { Models, Recommendation } from '../../store/models';
+import { auditEntityKey, type Models, type Recommendation } from '../../store/models';
 import type { AssignmentStatus } from '../../domain/assignment';
 import { assignmentId } from '../../domain/ids';
 import { expectStatus, type Http } from './http';
@@ -252,6 +252,7 @@ export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
             actor: e.actor,
             action: e.action,
             entity: { kind: 'assignment', id },
+            entityKey: auditEntityKey({ kind: 'assignment', id }),
             details: { ...e.details, status, due: new Date(due).toISOString(), overdue },
           }),
         );
