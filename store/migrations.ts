@@ -5,7 +5,8 @@
  * runs again at the next start.
  */
 import type { Models } from './models';
-import { auditEntityKey, type StoredAuditEntry } from './models';
+import { countersOf } from '../domain/tally';
+import { auditEntityKey, type AssignmentView, type StoredAuditEntry } from './models';
 import { inParallel } from './serialize';
 
 interface Migration {
@@ -16,31 +17,61 @@ interface Migration {
 
 const BATCH = 500;
 
+/**
+ * One pass over a collection, setting on each document what `change` returns for it (nothing when
+ * it returns undefined). A filter on a missing field is not pushed down on FerretDB, so asking for
+ * "those without it" batch by batch would read the whole collection every time.
+ */
+async function backfill<T extends { _id: string }>(
+  model: { find(filter: object, projection: object): { lean(): { cursor(options: { batchSize: number }): AsyncIterable<unknown> } }; updateOne(filter: object, update: object): PromiseLike<unknown> },
+  projection: Record<string, 1>,
+  change: (doc: T) => Record<string, unknown> | undefined,
+  progress: (done: number) => void,
+): Promise<void> {
+  let pending: Array<{ _id: string; set: Record<string, unknown> }> = [];
+  let done = 0;
+  const flush = async () => {
+    await inParallel(pending, 8, async ({ _id, set }) => {
+      await model.updateOne({ _id }, { $set: set });
+    });
+    done += pending.length;
+    pending = [];
+    progress(done);
+  };
+  for await (const doc of model.find({}, projection).lean().cursor({ batchSize: 1000 })) {
+    const set = change(doc as T);
+    if (!set) continue;
+    pending.push({ _id: (doc as T)._id, set });
+    if (pending.length >= BATCH) await flush();
+  }
+  if (pending.length > 0) await flush();
+}
+
 export const MIGRATIONS: Migration[] = [
   {
     // Audit entries written before the top-level key (see auditEntityKey) get it.
     name: '2026-12-audit-entity-key',
-    async run(models, log) {
-      // One pass over the trail: a filter on the missing field is not pushed down on FerretDB, so
-      // asking for "those without it" batch by batch would read the whole trail every time.
-      const cursor = models.audit.find({}, { _id: 1, entity: 1, entityKey: 1 }).lean<Array<Pick<StoredAuditEntry, '_id' | 'entity' | 'entityKey'>>>().cursor({ batchSize: 1000 });
-      let pending: Array<Pick<StoredAuditEntry, '_id' | 'entity'>> = [];
-      let done = 0;
-      const flush = async () => {
-        await inParallel(pending, 8, async (entry) => {
-          await models.audit.updateOne({ _id: entry._id }, { $set: { entityKey: auditEntityKey(entry.entity) } });
-        });
-        done += pending.length;
-        pending = [];
-        log(`миграция журнала: ключ сущности записан у ${done} записей`);
-      };
-      for await (const entry of cursor) {
-        if (entry.entityKey) continue;
-        pending.push(entry);
-        if (pending.length >= BATCH) await flush();
-      }
-      if (pending.length > 0) await flush();
-    },
+    run: (models, log) =>
+      backfill<Pick<StoredAuditEntry, '_id' | 'entity' | 'entityKey'>>(
+        models.audit,
+        { _id: 1, entity: 1, entityKey: 1 },
+        (entry) => (entry.entityKey ? undefined : { entityKey: auditEntityKey(entry.entity) }),
+        (done) => log(`миграция журнала: ключ сущности записан у ${done} записей`),
+      ),
+  },
+  {
+    // Rows projected before the flag the extension list filters on.
+    name: '2026-12-assignment-extension-pending',
+    run: (models, log) =>
+      backfill<AssignmentView>(
+        models.assignments,
+        { _id: 1, status: 1, overdue: 1, acceptedLate: 1, returns: 1, extension: 1, extensionPending: 1 },
+        (row) => {
+          const pending = countersOf(row).includes('extensionPending');
+          return pending === Boolean(row.extensionPending) ? undefined : { extensionPending: pending };
+        },
+        (done) => log(`миграция поручений: признак запроса продления записан у ${done} строк`),
+      ),
   },
 ];
 

@@ -98,6 +98,8 @@ export interface AssignmentView {
   tallied?: string | null;
   /** The row changed since the summaries last counted it (see store/tallies.ts). */
   tallyDirty?: boolean;
+  /** Open, with a request for a new deadline waiting (domain/tally.ts counter of the same name). */
+  extensionPending?: boolean;
   createdAt?: Date;
   updatedAt?: Date;
 }
@@ -368,6 +370,7 @@ const assignmentSchema = new Schema<AssignmentView>(
     version: { type: Number, default: 0 },
     tallied: { type: String, default: null },
     tallyDirty: { type: Boolean, default: true },
+    extensionPending: { type: Boolean, default: false },
   },
   { timestamps: true, versionKey: false },
 );
@@ -378,6 +381,7 @@ assignmentSchema.index({ organization: 1, overdue: -1, due: 1, _id: 1 });
 assignmentSchema.index({ recommendationId: 1, overdue: -1, due: 1, _id: 1 });
 assignmentSchema.index({ status: 1, overdue: -1, due: 1, _id: 1 });
 assignmentSchema.index({ tallyDirty: 1 });
+assignmentSchema.index({ extensionPending: 1 });
 
 const tallySchema = new Schema<Tally>(
   { _id: { type: String, required: true }, kind: { type: String, required: true }, data: { type: String, required: true }, batch: { type: String, default: null } },

@@ -260,7 +260,10 @@ export function createRepositories(models: Models, options: { timezone: string }
       };
       // A write that changes what the row counts as marks it for the tallier (store/tallies.ts);
       // one that does not leaves the mark as it is (the tallier may not have counted it yet).
-      const signature = signatureOf(countersOf(view));
+      const counters = countersOf(view);
+      const signature = signatureOf(counters);
+      // A top-level flag the extension list filters on by equality (pushed down on FerretDB).
+      view.extensionPending = counters.includes('extensionPending');
       try {
         await oneAtATime(id, async () => {
           const same = await models.assignments.updateOne({ _id: id, tallied: signature, version: { $lt: state.version } }, { $set: view });
@@ -331,7 +334,7 @@ export function createRepositories(models: Models, options: { timezone: string }
     },
     /** Open assignments whose addressee asked for a new deadline, the nearest deadline first. */
     async pendingExtensions(page: Page) {
-      const query: QueryFilter<AssignmentView> = { extension: { $ne: null }, status: { $in: ['issued', 'returned', 'submitted'] } };
+      const query: QueryFilter<AssignmentView> = { extensionPending: true };
       const [items, total] = await Promise.all([
         models.assignments.find(query).sort({ due: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
         models.assignments.countDocuments(query),

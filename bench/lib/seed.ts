@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { auditEntityKey, type Models, type Recommendation } from '../../store/models';
 import type { AssignmentStatus } from '../../domain/assignment';
 import { assignmentId } from '../../domain/ids';
+import { countersOf } from '../../domain/tally';
 import { expectStatus, type Http } from './http';
 import { inParallel, log } from './util';
 
@@ -275,6 +276,7 @@ export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
           // Not counted yet: the worker's tallier counts them, as it would rows of an older version.
           tallied: null,
           tallyDirty: true,
+          extensionPending: countersOf({ status, overdue, acceptedLate, returns, extension }).includes('extensionPending'),
           createdAt: new Date(issued),
           updatedAt: new Date(events.at(-1)!.at),
         });

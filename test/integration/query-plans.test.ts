@@ -77,6 +77,8 @@ it('answers the assignment page, the lists and the history from indexes', async 
   for (const id of ['rec-a', 'rec-b']) await repos.assignments.ensureIssued({ _id: id, deadline: { due: new Date('2099-01-01'), input: '2099-01-01' } }, orgs);
   const assignment = 'rec-a.org-3.1';
   await repos.assignments.project(assignment, { recommendationId: 'rec-a', organization: 'org-3', cycle: 1 }, state(2, { status: 'submitted' }));
+  const extension = { until: '2099-02-01', reason: 'Подрядчик', requestedAt: '2098-12-01T00:00:00.000Z', requestedBy: { kind: 'user', id: 'u', name: 'Исполнитель' } };
+  await repos.assignments.project('rec-b.org-5.1', { recommendationId: 'rec-b', organization: 'org-5', cycle: 1 }, state(2, { extension } as never));
   const system = { kind: 'system' as const, name: 'Kontrol' };
   for (const [i, org] of orgs.entries()) {
     for (const id of ['rec-a', 'rec-b']) {
@@ -91,6 +93,7 @@ it('answers the assignment page, the lists and the history from indexes', async 
     "executor's list": () => repos.assignments.list({ organization: 'org-3' }, { limit: 50, offset: 0 }),
     "a recommendation's rows": () => repos.assignments.list({ recommendationId: 'rec-a', cycle: 1 }, { limit: 50, offset: 0 }),
     'review queue': () => repos.assignments.reviewQueue({ limit: 50, offset: 0 }),
+    'extension requests': () => repos.assignments.pendingExtensions({ limit: 50, offset: 0 }),
   };
   const table: string[] = ['| path | collection | filter | pushed down | index |', '| --- | --- | --- | --- | --- |'];
   for (const [name, work] of Object.entries(paths)) {
@@ -105,11 +108,12 @@ it('answers the assignment page, the lists and the history from indexes', async 
   }
   await mkdir('test-results', { recursive: true });
   await writeFile(path.join('test-results', 'query-plans.md'), `${table.join('\n')}\n`);
+  expect((await repos.assignments.pendingExtensions({ limit: 50, offset: 0 })).items.map((a) => a._id)).toEqual(['rec-b.org-5.1']);
   // The history is the entity's own, by the top-level key.
   expect((await repos.audit.forEntity('assignment', assignment)).map((e) => e.entity.id)).toEqual([assignment]);
 });
 
-it('gives audit entries written before the top-level key their key, once', async () => {
+it('gives audit entries and rows written before their top-level keys those keys, once', async () => {
   const { repos, models } = h.api.db;
   const legacy = Array.from({ length: 1200 }, (_, i) => ({
     _id: `assignment:legacy.${i % 3}:${String(i).padStart(5, '0')}`,
@@ -120,6 +124,17 @@ it('gives audit entries written before the top-level key their key, once', async
     details: {},
   }));
   await models.audit.collection.insertMany(legacy as never[]);
+  // Rows of the version before: no extensionPending flag, one with a request waiting.
+  const due = new Date('2099-01-01');
+  const row = { recommendationId: 'rec-old', cycle: 1, overdue: false, due, originalDue: due, acceptedLate: null, lastSubmittedAt: null, submissions: 0, returns: 0, version: 3 };
+  const request = { until: '2099-03-01', reason: 'Ремонт', requestedAt: '2098-12-01T00:00:00.000Z', requestedBy: { kind: 'user', id: 'u', name: 'Исполнитель' } };
+  await models.assignments.collection.insertMany([
+    { _id: 'rec-old.x.1', organization: 'x', status: 'issued', extension: request, ...row },
+    { _id: 'rec-old.y.1', organization: 'y', status: 'accepted', extension: request, ...row },
+    { _id: 'rec-old.z.1', organization: 'z', status: 'issued', extension: null, ...row },
+  ] as never[]);
+  const waiting = async () => (await repos.assignments.pendingExtensions({ limit: 50, offset: 0 })).items.map((a) => a._id).filter((id) => id.startsWith('rec-old'));
+  expect(await waiting()).toEqual([]);
   expect(await repos.audit.forEntity('assignment', 'legacy.1')).toHaveLength(0);
   // A database of the version before: the migration not recorded.
   await models.migrations.deleteMany({});
@@ -127,6 +142,7 @@ it('gives audit entries written before the top-level key their key, once', async
   const history = await repos.audit.forEntity('assignment', 'legacy.1');
   expect(history).toHaveLength(400);
   expect(history.map((e) => e.at.getTime())).toEqual([...history.map((e) => e.at.getTime())].sort((a, b) => a - b));
+  expect(await waiting()).toEqual(['rec-old.x.1']);
   // Recorded: the next start does not run it again.
   expect(await migrate(models)).toEqual([]);
 });
