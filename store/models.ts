@@ -98,6 +98,11 @@ export interface AssignmentView {
   tallied?: string | null;
   /** The row changed since the summaries last counted it (see store/tallies.ts). */
   tallyDirty?: boolean;
+  /**
+   * The long lists' bucket the summaries count this row in (`2027-03-01#5`: due day and slice);
+   * null until counted. See store/tallies.ts.
+   */
+  listBucket?: string | null;
   /** Open, with a request for a new deadline waiting (domain/tally.ts counter of the same name). */
   extensionPending?: boolean;
   createdAt?: Date;
@@ -371,6 +376,7 @@ const assignmentSchema = new Schema<AssignmentView>(
     tallied: { type: String, default: null },
     tallyDirty: { type: Boolean, default: true },
     extensionPending: { type: Boolean, default: false },
+    listBucket: { type: String, default: null },
   },
   { timestamps: true, versionKey: false },
 );
@@ -382,6 +388,7 @@ assignmentSchema.index({ recommendationId: 1, overdue: -1, due: 1, _id: 1 });
 assignmentSchema.index({ status: 1, overdue: -1, due: 1, _id: 1 });
 assignmentSchema.index({ tallyDirty: 1 });
 assignmentSchema.index({ extensionPending: 1 });
+assignmentSchema.index({ listBucket: 1 });
 
 const tallySchema = new Schema<Tally>(
   { _id: { type: String, required: true }, kind: { type: String, required: true }, data: { type: String, required: true }, batch: { type: String, default: null } },

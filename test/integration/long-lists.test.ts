@@ -1,0 +1,105 @@
+/**
+ * The long lists (every organisation's assignments) read through the summaries' list buckets
+ * (store/tallies.ts, longList in store/repositories.ts), against the real store: page by page
+ * they give exactly the rows a plain query finds, each once, overdue first and then by due day,
+ * with the total the plain count gives; and they follow rows whose deadline or state changes.
+ */
+import type { AssignmentState } from '../../domain/assignment';
+import type { AssignmentFilter } from '../../store/repositories';
+import type { AssignmentView } from '../../store/models';
+import { startHarness, type Harness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('long-lists', { worker: false });
+});
+afterAll(() => h?.stop());
+
+const DAY = 86_400_000;
+const BASE = Date.UTC(2030, 0, 1, 20, 59, 59);
+
+function state(version: number, pick: Partial<AssignmentState>): AssignmentState {
+  const due = new Date(BASE).toISOString();
+  return { status: 'issued', overdue: false, due, originalDue: due, acceptedLate: null, extension: null, lastSubmission: null, submissions: 0, returns: 0, version, ...pick } as AssignmentState;
+}
+
+async function drain(): Promise<void> {
+  while ((await h.api.db.repos.tallies.pass(13)) > 0);
+}
+
+/** Every page of a list, `size` rows at a time, and the totals each page reported. */
+async function allPages(filter: AssignmentFilter, size: number): Promise<{ rows: AssignmentView[]; totals: number[] }> {
+  const rows: AssignmentView[] = [];
+  const totals: number[] = [];
+  for (let offset = 0; ; offset += size) {
+    const page = await h.api.db.repos.assignments.list(filter, { limit: size, offset });
+    totals.push(page.total);
+    rows.push(...page.items);
+    if (page.items.length < size) break;
+  }
+  return { rows, totals };
+}
+
+async function expectListsMatchRows(filters: AssignmentFilter[]): Promise<void> {
+  const { models } = h.api.db;
+  for (const filter of filters) {
+    const query: Record<string, unknown> = {};
+    if (filter.status) query.status = filter.status;
+    if (filter.overdue !== undefined) query.overdue = filter.overdue;
+    const expected = (await models.assignments.find(query, { _id: 1 }).lean()).map((r) => r._id).sort();
+    for (const size of [7, 50]) {
+      const { rows, totals } = await allPages(filter, size);
+      const ids = rows.map((r) => r._id);
+      expect({ filter, size, ids: [...ids].sort() }).toEqual({ filter, size, ids: expected });
+      expect(new Set(totals)).toEqual(new Set([expected.length]));
+      // Overdue first, then by due day within each part.
+      const firstNotOverdue = rows.findIndex((r) => !r.overdue);
+      if (firstNotOverdue >= 0) expect(rows.slice(firstNotOverdue).every((r) => !r.overdue)).toBe(true);
+      for (const part of [rows.filter((r) => r.overdue), rows.filter((r) => !r.overdue)]) {
+        const days = part.map((r) => r.due.toISOString().slice(0, 10));
+        expect(days).toEqual([...days].sort());
+      }
+    }
+  }
+}
+
+it('pages every organisation\'s rows through the buckets, exactly and in order', async () => {
+  const { repos } = h.api.db;
+  expect(await repos.tallies.prepare()).toBe(true);
+  const orgs = Array.from({ length: 30 }, (_, i) => `org-${String(i).padStart(2, '0')}`);
+  // Six recommendations due on three days: buckets of one day hold several recommendations.
+  for (let r = 0; r < 6; r++) {
+    const due = new Date(BASE + (r % 3) * DAY);
+    await repos.assignments.ensureIssued({ _id: `rec-${r}`, deadline: { due, input: due.toISOString().slice(0, 10) } }, orgs.slice(0, 20 + r));
+  }
+  // Not counted yet: not listed yet.
+  expect((await repos.assignments.list({}, { limit: 50, offset: 0 })).total).toBe(0);
+  await drain();
+  expect((await repos.assignments.list({}, { limit: 50, offset: 0 })).total).toBe(20 * 6 + 15);
+
+  // States, overdue flags and moved deadlines, some changing twice before they are counted.
+  const statuses = ['issued', 'submitted', 'returned', 'accepted', 'withdrawn'] as const;
+  let version = 1;
+  for (let round = 0; round < 3; round++) {
+    version++;
+    for (let r = 0; r < 6; r++) {
+      for (const [i, org] of orgs.slice(0, 20 + r).entries()) {
+        if ((i + r + round) % 3 !== 0) continue;
+        const status = statuses[(i + round) % statuses.length];
+        const due = new Date(BASE + ((i + round) % 5) * DAY).toISOString();
+        await repos.assignments.project(`rec-${r}.${org}.1`, { recommendationId: `rec-${r}`, organization: org, cycle: 1 }, state(version, { status, due, overdue: (i + r) % 4 === 0 && status !== 'accepted' }));
+      }
+    }
+    if (round !== 1) await drain();
+  }
+  await drain();
+  await expectListsMatchRows([{}, { status: 'issued' }, { status: 'accepted' }, { overdue: true }, { overdue: false }, { status: 'submitted', overdue: true }]);
+});
+
+it('lists what the rebuilt summaries count after they are dropped', async () => {
+  const { repos, models } = h.api.db;
+  await models.tallies.deleteMany({});
+  expect(await repos.tallies.prepare()).toBe(true);
+  await drain();
+  await expectListsMatchRows([{}, { overdue: true }]);
+});
