@@ -16,7 +16,9 @@ import { loadCalendar } from '../store/calendar';
 import { loadDefaultPolicy } from '../store/policy';
 import type { RecommendationStatus } from '../store/models';
 import type { Repositories } from '../store/repositories';
+import { FIRST_CYCLE, assignmentId } from '../domain/ids';
 import { asArray, FREQUENCY_RU, page, readPolicyJson } from './forms';
+import { PAGE_SIZE, pageOf, pager } from './paging';
 import { csrf } from './session';
 
 const STATUS_RU: Record<RecommendationStatus, string> = { draft: 'черновик', issued: 'выдана', withdrawn: 'отозвана' };
@@ -25,7 +27,6 @@ const ListQuery = z.object({
   organization: z.string().regex(/^[a-z0-9][a-z0-9-]{1,63}$/).optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(1000).catch(1),
 });
-const PAGE_SIZE = 50;
 
 const NewForm = z.object({
   kind: z.enum(['protocol', 'letter']),
@@ -167,9 +168,16 @@ export function createRecommendationPages({
     page(async (req, res) => {
       const rec = await repos.recommendations.get(String(req.params.id));
       if (!rec) throw notFound('Рекомендация не найдена');
+      // One cycle (the latest unless ?cycle= names another) and one page of addressees at a time,
+      // each row read by its id: a recommendation to 2,300 addressees is not one 800 KB page.
+      const cycles = rec.recurrence ? await repos.assignments.countsByCycle(rec._id) : [];
+      const asked = Number(req.query.cycle);
+      const cycle = cycles.find((c) => c.cycle === asked)?.cycle ?? cycles[0]?.cycle ?? FIRST_CYCLE;
+      const at = pageOf(req);
+      const codes = rec.assignees.slice(at.offset, at.offset + PAGE_SIZE);
       const [rows, orgs, counts] = await Promise.all([
-        repos.assignments.forRecommendation(rec._id),
-        repos.organizations.list({ codes: rec.assignees }),
+        repos.assignments.byIds(codes.map((organization) => assignmentId({ recommendationId: rec._id, organization, cycle }))),
+        repos.organizations.list({ codes }),
         repos.assignments.countsByState(rec._id),
       ]);
       const orgName = new Map(orgs.map((o) => [o._id, o.name]));
@@ -180,7 +188,9 @@ export function createRecommendationPages({
         recurrence: rec.recurrence ? FREQUENCY_RU[rec.recurrence.frequency] : null,
         policy: rec.policy ? describePolicy(rec.policy) : [],
         counts,
-        rows: rows.sort((a, b) => b.cycle - a.cycle || Number(b.overdue) - Number(a.overdue)).map((a) => ({ ...a, organizationName: orgName.get(a.organization) ?? a.organization })),
+        cycles: cycles.map((c) => ({ ...c, current: c.cycle === cycle, link: `/recommendations/${encodeURIComponent(rec._id)}?cycle=${c.cycle}` })),
+        rows: rows.map((a) => ({ ...a, organizationName: orgName.get(a.organization) ?? a.organization })),
+        pager: pager(req, at, rec.assignees.length),
         canWithdraw: STAFF_ROLES.includes(req.actor!.role) && rec.status !== 'withdrawn',
       });
     }),

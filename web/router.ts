@@ -35,6 +35,7 @@ import { createImportPages } from './imports';
 import { createRecommendationPages } from './recommendations';
 import { buildReport, reportPeriod, reportWorkbook } from './report';
 import { page } from './forms';
+import { PAGE_SIZE, pageOf, pager } from './paging';
 import { csrf } from './session';
 
 export interface WebDeps {
@@ -52,23 +53,6 @@ export interface WebDeps {
   login: { limit: number; windowSeconds: number };
 }
 
-const PAGE_SIZE = 50;
-
-/** `?page=N` (from 1) of a list. */
-function pageOf(req: Request): { page: number; offset: number } {
-  const page = Math.min(Math.max(Number.parseInt(String(req.query.page ?? '1'), 10) || 1, 1), 10_000);
-  return { page, offset: (page - 1) * PAGE_SIZE };
-}
-
-/** Links to the previous and next pages of a list, keeping its other query parameters. */
-function pager(req: Request, { page }: { page: number }, total: number) {
-  const link = (n: number) => {
-    const query = new URLSearchParams(req.query as Record<string, string>);
-    query.set('page', String(n));
-    return `${req.path}?${query.toString()}`;
-  };
-  return { prev: page > 1 ? link(page - 1) : null, next: page * PAGE_SIZE < total ? link(page + 1) : null, page, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) };
-}
 
 const HOME: Record<Role, string> = { executor: '/my', curator: '/dashboard', admin: '/admin', observer: '/dashboard' };
 
@@ -191,22 +175,28 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       const asked = req.query.from || req.query.to;
       const period = asked ? reportPeriod(req.query, timezone) : undefined;
       if (asked && !period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
-      const [byOrg, byRec, orgs] = await Promise.all([
-        repos.assignments.discipline('organization', period),
-        repos.assignments.discipline('recommendationId', period),
-        repos.organizations.list(),
+      const [byOrg, byRec] = await Promise.all([repos.assignments.discipline('organization', period), repos.assignments.discipline('recommendationId', period)]);
+      // Worst first, a page of each table at a time: only the page's names and texts are read.
+      const order = (a: { overdue: number; total: number; key: string }, b: { overdue: number; total: number; key: string }) =>
+        b.overdue - a.overdue || b.total - a.total || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+      const [orgAt, recAt] = [pageOf(req, 'orgs'), pageOf(req, 'recs')];
+      const orgRows = byOrg.sort(order).slice(orgAt.offset, orgAt.offset + PAGE_SIZE);
+      const recRows = byRec.sort(order).slice(recAt.offset, recAt.offset + PAGE_SIZE);
+      const [orgs, recs] = await Promise.all([
+        repos.organizations.list({ codes: orgRows.map((r) => r.key) }),
+        Promise.all(recRows.map((r) => repos.recommendations.get(r.key))),
       ]);
       const orgName = new Map(orgs.map((o) => [o._id, o.name]));
-      const recs = await Promise.all(byRec.map((r) => repos.recommendations.get(r.key)));
       const recText = new Map(recs.filter((r) => r !== null).map((r) => [r._id, r]));
-      const order = (a: { overdue: number; total: number }, b: { overdue: number; total: number }) => b.overdue - a.overdue || b.total - a.total;
       res.render('dashboard', {
         title: 'Сводка исполнения',
         period: period ?? null,
-        organizations: byOrg.map((r) => ({ ...r, name: orgName.get(r.key) ?? r.key })).sort(order),
-        recommendations: byRec
-          .map((r) => ({ ...r, text: recText.get(r.key)?.text ?? r.key, source: recText.get(r.key)?.source }))
-          .sort(order),
+        organizations: orgRows.map((r) => ({ ...r, name: orgName.get(r.key) ?? r.key })),
+        organizationsTotal: byOrg.length,
+        organizationsPager: pager(req, orgAt, byOrg.length, 'orgs'),
+        recommendations: recRows.map((r) => ({ ...r, text: recText.get(r.key)?.text ?? r.key, source: recText.get(r.key)?.source })),
+        recommendationsTotal: byRec.length,
+        recommendationsPager: pager(req, recAt, byRec.length, 'recs'),
       });
     }),
   );

@@ -240,6 +240,48 @@ describe('pages as every role', () => {
     expect(second.html).toContain('href="/my?page&#x3D;1"');
   });
 
+  it('pages a recommendation of many addressees and the dashboard, 50 rows a page', async () => {
+    const repos = h.api.db.repos;
+    const codes = Array.from({ length: 55 }, (_, i) => `many-${String(i).padStart(2, '0')}`);
+    for (const code of codes) await repos.organizations.create({ _id: code, name: `Адресат ${code}`, kind: 'municipality', groups: [], contacts: { coordinator: [], head: [] } });
+    const rec = await repos.recommendations.create({
+      _id: 'many-addressees-rec',
+      source: { id: 'y', kind: 'letter', issuer: 'РЦРО', number: '2', date: '2026-01-01', title: '' },
+      text: 'Рекомендация многим адресатам',
+      assignees: codes,
+      deadline: { due: new Date('2099-01-31T16:59:59Z'), input: '2099-01-31' },
+      status: 'issued',
+      createdBy: { id: 'test', email: 'test', role: 'curator' },
+    });
+    await repos.assignments.ensureIssued(rec, codes);
+    const c = client();
+    await c.login(EMAIL.curator);
+    const links = (html: string) => (html.match(/href="\/assignments\/many-addressees-rec\./g) ?? []).length;
+    const first = await c.call('GET', `/recommendations/${rec._id}`);
+    expect(links(first.html)).toBe(50);
+    expect(first.html).toContain('Адресат many-00');
+    expect(first.html).toContain('страница 1 из 2');
+    const second = await c.call('GET', `/recommendations/${rec._id}?page=2`);
+    expect(links(second.html)).toBe(5);
+    expect(second.html).toContain('Адресат many-54');
+
+    // The dashboard: worst first, 50 organisations a page, once the tallier has counted the rows.
+    const orgRows = (html: string) => (html.match(/<th scope="row" data-label="Организация">/g) ?? []).length;
+    const firstPage = await eventually(async () => {
+      const page = await c.call('GET', '/dashboard');
+      return page.html.includes('Адресат many-') && /\d+ организаци/.test(page.html) ? page : undefined;
+    });
+    expect(orgRows(firstPage.html)).toBe(50);
+    const secondPage = await c.call('GET', '/dashboard?orgs=2');
+    expect(orgRows(secondPage.html)).toBeGreaterThan(0);
+    expect(orgRows(secondPage.html)).toBeLessThan(50);
+    // Each organisation once over the two pages.
+    const names = (html: string) => [...html.matchAll(/data-label="Организация">([^<]+)</g)].map((m) => m[1]);
+    const all = [...names(firstPage.html), ...names(secondPage.html)];
+    expect(new Set(all).size).toBe(all.length);
+    expect(all).toEqual(expect.arrayContaining(codes.map((code) => `Адресат ${code}`)));
+  });
+
   it('sends each role home from /', async () => {
     for (const [who, home] of [['executor', '/my'], ['curator', '/dashboard'], ['observer', '/dashboard']] as const) {
       const c = client();
