@@ -37,20 +37,25 @@ export function reportPeriod(query: { from?: unknown; to?: unknown }, timezone: 
   return valid(from) && valid(to) && from <= to ? { from, to } : undefined;
 }
 
-/** Over the assignments issued in the period (days in the time zone, inclusive), from the summaries. */
-export async function buildReport(repos: Repositories, period: { from: string; to: string }): Promise<DisciplineReport> {
-  const [byOrg, byRec, orgs] = await Promise.all([
-    repos.assignments.discipline('organization', period),
-    repos.assignments.discipline('recommendationId', period),
-    repos.organizations.list(),
-  ]);
-  const recs = await Promise.all(byRec.map((r) => repos.recommendations.get(r.key)));
-  const orgName = new Map(orgs.map((o) => [o._id, o.name]));
-  const row = (name: string, detail: string, r: (typeof byOrg)[number]): ReportRow => {
+export interface ReportPage {
+  offset: number;
+  limit: number;
+}
+
+/**
+ * Over the assignments issued in the period (days in the time zone, inclusive), from the summaries.
+ * Worst first (lowest discipline, then most overdue, then by code). With pages, each table holds
+ * only its page, and only its rows' names and texts are read; `totals` gives the whole length.
+ */
+export async function buildReport(
+  repos: Repositories,
+  period: { from: string; to: string },
+  pages?: { organizations: ReportPage; recommendations: ReportPage },
+): Promise<DisciplineReport & { totals: { organizations: number; recommendations: number } }> {
+  const [byOrg, byRec] = await Promise.all([repos.assignments.discipline('organization', period), repos.assignments.discipline('recommendationId', period)]);
+  const figures = (r: (typeof byOrg)[number]) => {
     const settled = r.onTime + r.late + r.overdue;
     return {
-      name,
-      detail,
       issued: r.total - r.withdrawn,
       onTime: r.onTime,
       late: r.late,
@@ -59,16 +64,26 @@ export async function buildReport(repos: Repositories, period: { from: string; t
       discipline: settled > 0 ? Math.round((r.onTime / settled) * 100) : null,
     };
   };
-  const byWorst = (a: ReportRow, b: ReportRow) => (a.discipline ?? 101) - (b.discipline ?? 101) || b.overdue - a.overdue || a.name.localeCompare(b.name, 'ru');
+  const worstFirst = (rows: typeof byOrg) =>
+    rows
+      .map((r) => ({ r, f: figures(r) }))
+      .sort((a, b) => (a.f.discipline ?? 101) - (b.f.discipline ?? 101) || b.f.overdue - a.f.overdue || (a.r.key < b.r.key ? -1 : a.r.key > b.r.key ? 1 : 0));
+  const pageOf = <T>(rows: T[], page?: ReportPage) => (page ? rows.slice(page.offset, page.offset + page.limit) : rows);
+  const orgRows = pageOf(worstFirst(byOrg), pages?.organizations);
+  const recRows = pageOf(worstFirst(byRec), pages?.recommendations);
+  const [orgs, recs] = await Promise.all([
+    repos.organizations.list(pages ? { codes: orgRows.map(({ r }) => r.key) } : {}),
+    Promise.all(recRows.map(({ r }) => repos.recommendations.get(r.key))),
+  ]);
+  const orgName = new Map(orgs.map((o) => [o._id, o.name]));
   return {
     ...period,
-    organizations: byOrg.map((r) => row(orgName.get(r.key) ?? r.key, r.key, r)).sort(byWorst),
-    recommendations: byRec
-      .map((r, i) => {
-        const rec = recs[i];
-        return row(rec?.text ?? r.key, rec ? describeSource(rec.source) : '', r);
-      })
-      .sort(byWorst),
+    organizations: orgRows.map(({ r, f }) => ({ name: orgName.get(r.key) ?? r.key, detail: r.key, ...f })),
+    recommendations: recRows.map(({ r, f }, i) => {
+      const rec = recs[i];
+      return { name: rec?.text ?? r.key, detail: rec ? describeSource(rec.source) : '', ...f };
+    }),
+    totals: { organizations: byOrg.length, recommendations: byRec.length },
   };
 }
 

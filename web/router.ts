@@ -230,7 +230,17 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     page(async (req, res) => {
       const period = reportPeriod(req.query, timezone);
       if (!period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
-      res.render('report', { title: 'Исполнительская дисциплина', report: await buildReport(repos, period) });
+      const [orgAt, recAt] = [pageOf(req, 'orgs'), pageOf(req, 'recs')];
+      const report = await buildReport(repos, period, {
+        organizations: { offset: orgAt.offset, limit: PAGE_SIZE },
+        recommendations: { offset: recAt.offset, limit: PAGE_SIZE },
+      });
+      res.render('report', {
+        title: 'Исполнительская дисциплина',
+        report,
+        organizationsPager: pager(req, orgAt, report.totals.organizations, 'orgs'),
+        recommendationsPager: pager(req, recAt, report.totals.recommendations, 'recs'),
+      });
     }),
   );
   router.get(

@@ -280,6 +280,16 @@ describe('pages as every role', () => {
     const all = [...names(firstPage.html), ...names(secondPage.html)];
     expect(new Set(all).size).toBe(all.length);
     expect(all).toEqual(expect.arrayContaining(codes.map((code) => `Адресат ${code}`)));
+
+    // The report pages the same way; the .xlsx holds every organisation.
+    const reportNames = (html: string) => [...html.matchAll(/data-label="Организация"><span class="clip">([^<]+)</g)].map((m) => m[1]);
+    const period = 'from=2000-01-01&to=2099-12-31';
+    const reportFirst = reportNames((await c.call('GET', `/reports/discipline?${period}`)).html);
+    const reportSecond = reportNames((await c.call('GET', `/reports/discipline?${period}&orgs=2`)).html);
+    expect(reportFirst).toHaveLength(50);
+    expect(reportSecond.length).toBeGreaterThan(0);
+    expect(new Set([...reportFirst, ...reportSecond]).size).toBe(reportFirst.length + reportSecond.length);
+    expect([...reportFirst, ...reportSecond]).toEqual(expect.arrayContaining(codes.map((code) => `Адресат ${code}`)));
   });
 
   it('sends each role home from /', async () => {
