@@ -98,6 +98,19 @@ const BUCKET_READS = 6;
 /** Up to this many organisations are read one id at a time; more in one query. */
 const LOOKUPS_BY_ID = 64;
 
+/**
+ * The documents with these ids, in that order (those not there left out), each read by its id:
+ * FerretDB answers `_id: {$in}` by decoding the whole collection, an id in 2-3 ms.
+ */
+async function eachById(model: { findById(id: string): { lean(): PromiseLike<unknown> } }, ids: string[]): Promise<unknown[]> {
+  const found = new Map<string, unknown>();
+  await inParallel(ids, BUCKET_READS, async (id) => {
+    const doc = await model.findById(id).lean();
+    if (doc) found.set(id, doc);
+  });
+  return ids.flatMap((id) => (found.has(id) ? [found.get(id)] : []));
+}
+
 export interface AssignmentFilter {
   organization?: string;
   cycle?: number;
@@ -123,15 +136,9 @@ export function createRepositories(models: Models, options: { timezone: string }
     get: (code: string) => models.organizations.findById(code).lean(),
     async list(filter: { kind?: OrganizationKind; group?: string; codes?: string[] } = {}): Promise<Organization[]> {
       const { codes } = filter;
-      // A page's few organisations, each by its id: FerretDB answers `_id: {$in}` by decoding
-      // every organisation (2,300 of them took ~300 ms), an id in 2-3 ms.
+      // A page's few organisations, each by its id (eachById): an `$in` decoded all 2,300 in ~300 ms.
       if (codes && codes.length <= LOOKUPS_BY_ID && !filter.kind && !filter.group) {
-        const found: Organization[] = [];
-        await inParallel([...new Set(codes)], BUCKET_READS, async (code) => {
-          const org = await models.organizations.findById(code).lean();
-          if (org) found.push(org);
-        });
-        return found.sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+        return (await eachById(models.organizations, [...new Set(codes)].sort())) as Organization[];
       }
       const query: QueryFilter<Organization> = {};
       if (filter.kind) query.kind = filter.kind;
@@ -364,14 +371,7 @@ export function createRepositories(models: Models, options: { timezone: string }
      * The rows with these ids, in that order (those not there are left out): a page of one
      * recommendation's addressees, each by its id, instead of decoding all its rows.
      */
-    async byIds(ids: string[]): Promise<AssignmentView[]> {
-      const found = new Map<string, AssignmentView>();
-      await inParallel(ids, BUCKET_READS, async (id) => {
-        const row = await models.assignments.findById(id).lean();
-        if (row) found.set(id, row);
-      });
-      return ids.flatMap((id) => found.get(id) ?? []);
-    },
+    byIds: async (ids: string[]) => (await eachById(models.assignments, ids)) as AssignmentView[],
     forRecommendation: (recommendationId: string) =>
       models.assignments.find({ recommendationId }).sort({ organization: 1, cycle: 1 }).lean(),
     /**

@@ -7,7 +7,7 @@ import ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
 import { isoDateRu } from '../domain/deadline';
 import { describeSource } from '../notifications/render';
-import type { Repositories } from '../store/repositories';
+import type { Page, Repositories } from '../store/repositories';
 
 export interface ReportRow {
   name: string;
@@ -37,11 +37,6 @@ export function reportPeriod(query: { from?: unknown; to?: unknown }, timezone: 
   return valid(from) && valid(to) && from <= to ? { from, to } : undefined;
 }
 
-export interface ReportPage {
-  offset: number;
-  limit: number;
-}
-
 /**
  * Over the assignments issued in the period (days in the time zone, inclusive), from the summaries.
  * Worst first (lowest discipline, then most overdue, then by code). With pages, each table holds
@@ -50,7 +45,7 @@ export interface ReportPage {
 export async function buildReport(
   repos: Repositories,
   period: { from: string; to: string },
-  pages?: { organizations: ReportPage; recommendations: ReportPage },
+  pages?: { organizations: Page; recommendations: Page },
 ): Promise<DisciplineReport & { totals: { organizations: number; recommendations: number } }> {
   const [byOrg, byRec] = await Promise.all([repos.assignments.discipline('organization', period), repos.assignments.discipline('recommendationId', period)]);
   const figures = (r: (typeof byOrg)[number]) => {
@@ -68,7 +63,7 @@ export async function buildReport(
     rows
       .map((r) => ({ r, f: figures(r) }))
       .sort((a, b) => (a.f.discipline ?? 101) - (b.f.discipline ?? 101) || b.f.overdue - a.f.overdue || (a.r.key < b.r.key ? -1 : a.r.key > b.r.key ? 1 : 0));
-  const pageOf = <T>(rows: T[], page?: ReportPage) => (page ? rows.slice(page.offset, page.offset + page.limit) : rows);
+  const pageOf = <T>(rows: T[], page?: Page) => (page ? rows.slice(page.offset, page.offset + page.limit) : rows);
   const orgRows = pageOf(worstFirst(byOrg), pages?.organizations);
   const recRows = pageOf(worstFirst(byRec), pages?.recommendations);
   const [orgs, recs] = await Promise.all([
