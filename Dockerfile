@@ -2,7 +2,7 @@
 #
 # Kontrol: one image for both processes, chosen by the command:
 #   API:    node --enable-source-maps dist/api/main.js      (the default CMD)
-#   worker: node --enable-source-maps dist/workers/main.js
+#   worker: node --max-old-space-size=256 --max-semi-space-size=2 --enable-source-maps dist/workers/main.js
 # `npm run build` compiles to dist/ and also bundles the workflow code into dist/workflow-bundle.js,
 # which the worker loads as it is; a dist/ without that bundle still works, the worker then bundles
 # dist/workflows with webpack (from @temporalio/worker, a production dependency) at every start.

@@ -25,6 +25,7 @@ import { startApi, type RunningApi } from '../api/server';
 import { loadConfig } from '../config';
 import { resolveDeadline } from '../domain/deadline';
 import { FIRST_CYCLE, assignmentWorkflowId, recommendationWorkflowId } from '../domain/ids';
+import { WORKER_NODE_FLAGS } from '../stack/node';
 import { spawnProcess, type ManagedProcess } from '../stack/processes';
 import { loadCalendar } from '../store/calendar';
 import { ensureBuilt } from './lib/build';
@@ -41,7 +42,7 @@ import { inParallel, log, waitForCount } from './lib/util';
 import { trivialWorkflow } from './workflows/trivial';
 
 const ROOT = path.resolve(__dirname, '..');
-/** The worker as a node runs it (stack/node.ts): compiled, with the bundle `npm run build` wrote. */
+/** The worker as a node runs it (stack/node.ts): compiled, with the bundle `npm run build` wrote, and its V8 limits. */
 const WORKER_SCRIPT = 'dist/workers/main.js';
 /** As many starts in flight as the app's issuing activity keeps (CONCURRENCY in workers/activities/issuing.ts). */
 const START_CONCURRENCY = 8;
@@ -225,7 +226,7 @@ async function main(options: Options) {
   const worker = spawnProcess({
     name: 'worker',
     command: process.execPath,
-    args: ['--enable-source-maps', WORKER_SCRIPT],
+    args: [...WORKER_NODE_FLAGS, '--enable-source-maps', WORKER_SCRIPT],
     cwd: ROOT,
     env: appEnv,
     logFile: path.join(dir, 'worker.log'),

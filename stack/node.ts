@@ -129,10 +129,21 @@ export interface KontrolNode {
 }
 
 /** The file a Node entry point of ours runs from: the .ts under tsx, the compiled .js in dist/. */
-function appEntry(relative: string): { command: string; args: string[] } {
+/**
+ * V8 limits for the worker. Left to itself V8 sizes the heap by the machine's memory and collects
+ * late: issuing to 2,000 addressees took the worker to 552 MB RSS (`npx tsx bench/issue-and-submit.ts
+ * --n=2000 --list-total=3000`). With a 256 MB old space and 2 MB semi-spaces (in the main thread
+ * and the workflow thread alike) the same run peaked at 290-300 MB, issuing as fast, for about a
+ * fifth more of the worker's CPU in collections. 256 MB still holds the largest thing the worker
+ * reads at once: the tallier's pass over every row after a rebuild (about 1 KB a row).
+ * docker-compose.yml and `npm run start:worker` pass the same.
+ */
+export const WORKER_NODE_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=2'];
+
+function appEntry(relative: string, nodeFlags: string[] = []): { command: string; args: string[] } {
   const compiled = path.extname(__filename) === '.js';
   const file = path.join(__dirname, '..', `${relative}${compiled ? '.js' : '.ts'}`);
-  return { command: process.execPath, args: compiled ? ['--enable-source-maps', file] : ['--import', 'tsx', file] };
+  return { command: process.execPath, args: [...nodeFlags, ...(compiled ? ['--enable-source-maps', file] : ['--import', 'tsx', file])] };
 }
 
 function wrap(process: ManagedProcess, stop?: () => Promise<void>): RunningService {
@@ -253,7 +264,7 @@ export async function startNode(options: NodeOptions): Promise<KontrolNode> {
       KONTROL_SERVICES_STATUS: statusFile,
     };
     const address = temporalAddress;
-    const worker = appEntry('workers/main');
+    const worker = appEntry('workers/main', WORKER_NODE_FLAGS);
     await supervisor.add({
       name: 'worker',
       label: 'обработчик задач (worker)',
