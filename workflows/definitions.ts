@@ -72,6 +72,11 @@ export interface RecommendationWorkflowInput {
    * next one to appear and continues as new with it, so the history stays short however many run.
    */
   recurring?: CycleToIssue;
+  /**
+   * A run started by a withdrawal after the issuing run had ended (update-with-start): it issues
+   * nothing, withdraws what is still open and ends.
+   */
+  withdrawOnly?: boolean;
 }
 
 export interface CycleToIssue {

@@ -7,12 +7,18 @@
  * cycles to come and withdraws the open assignments of every cycle. The recurring path is chosen by
  * the input (`recurring`), which runs started before it existed never carry, so their histories
  * replay unchanged without a patch.
+ *
+ * A run ends once it has issued (the last cycle, for a recurring one): nothing stays open for
+ * years waiting for a withdrawal that seldom comes. A later withdrawal starts a short run of its
+ * own through update-with-start (`withdrawOnly`), which withdraws what is still open and ends.
+ * Runs started before `recommendation-run-ends-v1` keep waiting, as their histories say they did.
  */
 import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -77,7 +83,7 @@ export async function recommendationWorkflow(input: RecommendationWorkflowInput)
   );
   setHandler(recommendationProgressQuery, () => ({ ...progress }));
 
-  for (let done = false; !done && !withdrawal; ) {
+  for (let done = Boolean(input.withdrawOnly); !done && !withdrawal; ) {
     const batch = await startAssignmentBatch({
       recommendationId: input.recommendationId,
       issuedBy: input.issuedBy,
@@ -90,7 +96,7 @@ export async function recommendationWorkflow(input: RecommendationWorkflowInput)
   }
   if (!withdrawal) progress.status = 'issued';
 
-  if (input.recurring) {
+  if (input.recurring && !input.withdrawOnly) {
     const next = await awaitNextCycle(input.recommendationId, input.recurring, progress, () => withdrawal !== undefined);
     if (next) {
       await condition(allHandlersFinished);
@@ -99,6 +105,12 @@ export async function recommendationWorkflow(input: RecommendationWorkflowInput)
     }
   }
 
+  // The issuing is done: the run ends here, unless a withdrawal came meanwhile (its update is then
+  // finished below, in this run) or it is a withdrawal's own run.
+  if (!withdrawal && !input.withdrawOnly && patched('recommendation-run-ends-v1')) {
+    await condition(allHandlersFinished);
+    if (!withdrawal) return progress;
+  }
   await condition(() => withdrawal !== undefined);
   const { actor, reason } = withdrawal!;
   for (let done = false, offset = 0; !done; ) {

@@ -3,7 +3,7 @@
  * recommendation's own workflow), withdraw them. Used by the routes and by the demo data.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { ActorRef } from '../../domain/assignment';
 import { LAST_DEADLINE_YEAR, resolveDeadline, type NonWorkingDayRule } from '../../domain/deadline';
@@ -16,7 +16,9 @@ import type { Recommendation, SourceKind } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
 import { recommendationWorkflow } from '../../workflows';
 import { withdrawRecommendationUpdate } from '../../workflows/definitions';
-import { badRequest, conflict, fromTemporal, notFound } from '../errors';
+import { badRequest, conflict, fromTemporal, isEndedRunError, notFound } from '../errors';
+
+const WITHDRAWN_CANNOT_ISSUE = 'Рекомендация отозвана: выдать её нельзя';
 
 export const DEFAULT_ISSUER = 'ОГБУ «Региональный центр развития образования»';
 
@@ -88,12 +90,19 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
       });
     },
 
-    /** Idempotent: issuing again, or twice at once, returns the same assignments. */
+    /**
+     * Idempotent: issuing again, or twice at once, returns the same assignments. The workflow id
+     * orders it against a withdrawal: whichever starts the recommendation's workflow first wins, and
+     * an issue that finds a withdrawal's run there answers 409 and leaves no row open.
+     */
     async issue(id: string, actor: ActorRef) {
       const existing = await repos.recommendations.get(id);
       if (!existing) throw notFound('Рекомендация не найдена');
-      if (existing.status === 'withdrawn') throw conflict('Рекомендация отозвана: выдать её нельзя');
-      const rec = (await repos.recommendations.markIssued(id, actor))!;
+      if (existing.status === 'withdrawn') throw conflict(WITHDRAWN_CANNOT_ISSUE);
+      await repos.recommendations.markIssued(id, actor);
+      // Read again: a withdrawal may have come between the two.
+      const rec = (await repos.recommendations.get(id))!;
+      if (rec.status !== 'issued') throw conflict(WITHDRAWN_CANNOT_ISSUE);
       const recurring = recurringDeadlineOf(rec);
       const cycle = recurring && currentCycle(recurring, rec.issuedAt ?? new Date(), { calendar: await loadCalendar(repos), timezone, rule: nonWorkingDay });
       const rows = cycle
@@ -102,15 +111,23 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
       const firstRun = cycle
         ? { recurring: { cycle: cycle.cycle, due: cycle.due.toISOString(), appearsAt: cycle.appearsAt.toISOString(), period: cycle.period } }
         : {};
+      const workflowId = recommendationWorkflowId(id);
       try {
         await temporal.workflow.start(recommendationWorkflow, {
-          workflowId: recommendationWorkflowId(id),
+          workflowId,
           taskQueue,
           args: [{ recommendationId: id, issuedBy: rec.issuedBy ?? actor, batchSize, ...firstRun }],
+          memo: { purpose: 'issue' },
+          // Never a second issuing run, and none after a withdrawal's run.
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         });
       } catch (error) {
         if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        if (await withdrawalStartedFirst(workflowId)) {
+          // Its batches may have looked for open rows before ours were written: close them here.
+          await withdrawUnstartedRows(rows.map((row) => row._id));
+          throw conflict(WITHDRAWN_CANNOT_ISSUE);
+        }
       }
       return {
         rec,
@@ -118,26 +135,57 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
       };
     },
 
+    /**
+     * Withdraws a draft or an issued recommendation through its workflow: the running one (still
+     * issuing, or a recurring one between cycles), else a short run of its own started with the
+     * update. A draft's run only marks it withdrawn; an issue that comes later finds the run and
+     * refuses.
+     */
     async withdraw(id: string, reason: string, actor: ActorRef): Promise<Recommendation> {
       const rec = await repos.recommendations.get(id);
       if (!rec) throw notFound('Рекомендация не найдена');
       if (rec.status === 'withdrawn') throw conflict('Рекомендация уже отозвана');
-      if (rec.status === 'draft') {
-        // Nothing runs for a draft: withdrawing it is a registry change only.
-        await repos.recommendations.markWithdrawn(id, { reason, by: actor }, new Date());
-        await repos.audit.record({ actor, action: 'withdrawn', entity: { kind: 'recommendation', id }, details: { reason } });
-      } else {
+      const withdrawal = () =>
+        temporal.workflow.executeUpdateWithStart(withdrawRecommendationUpdate, {
+          args: [{ actor, reason }],
+          startWorkflowOperation: new WithStartWorkflowOperation(recommendationWorkflow, {
+            workflowId: recommendationWorkflowId(id),
+            taskQueue,
+            args: [{ recommendationId: id, issuedBy: actor, batchSize, withdrawOnly: true }],
+            memo: { purpose: 'withdraw' },
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          }),
+        });
+      try {
         try {
-          await temporal.workflow
-            .getHandle(recommendationWorkflowId(id))
-            .executeUpdate(withdrawRecommendationUpdate, { args: [{ actor, reason }] });
+          await withdrawal();
         } catch (error) {
-          throw fromTemporal(error, 'Рекомендация уже закрыта');
+          // The running one ended (its issuing done) as the update reached it: the next try starts
+          // a run of its own.
+          if (!isEndedRunError(error)) throw error;
+          await withdrawal();
         }
+      } catch (error) {
+        throw fromTemporal(error, 'Рекомендация уже закрыта');
       }
       return (await repos.recommendations.get(id))!;
     },
   };
+
+  /** Whether the recommendation's workflow was started by a withdrawal rather than an issue. */
+  async function withdrawalStartedFirst(workflowId: string): Promise<boolean> {
+    const description = await temporal.workflow.getHandle(workflowId).describe();
+    return description.memo?.purpose === 'withdraw';
+  }
+
+  /** Rows written for assignments whose workflows never started: withdrawn in the read model only. */
+  async function withdrawUnstartedRows(ids: string[]): Promise<void> {
+    for (const id of ids) {
+      const row = await repos.assignments.get(id);
+      if (row?.version === 0) await repos.assignments.withdrawUnstarted(id);
+    }
+  }
   return service;
 }
 

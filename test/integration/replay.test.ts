@@ -1,6 +1,8 @@
 /**
  * Determinism guard: the current workflow code must replay the histories that earlier versions
- * wrote (file names say the generation: `.before-emails`, `.event-emails`, and the current one). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON
+ * wrote (file names say the generation: `.before-emails`, `.event-emails`, and the current one;
+ * `recommendation-issued-and-withdrawn` is a run from before `recommendation-run-ends-v1`, which
+ * waited for its withdrawal after issuing). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON
  * converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
  * ones from real runs (`CAPTURE_HISTORIES=recurring` only the scenarios so named): do it when a
  * workflow changes under patched(), and commit them beside the old.
@@ -41,6 +43,8 @@ async function issue(assignees: string[], due: string, policy?: unknown) {
 async function recordScenarios(): Promise<Array<{ name: string; workflowId: string; runId?: string }>> {
   const soon = new Date(Date.now() + 2000).toISOString();
   const rec = await issue(['org-a', 'org-b'], soon);
+  // Since recommendation-run-ends-v1 the issuing run ends; the withdrawal below starts a run of its own.
+  const issuingRunId = (await h.api.temporal.workflow.getHandle(recommendationWorkflowId(rec.id)).describe()).runId;
   const [a, b] = ['org-a', 'org-b'].map((org) => rec.assignments.find((x) => x.organization === org)!);
   // a: overdue → extension requested and approved → submitted → returned → submitted → accepted
   await eventually(async () => ((await h.request('GET', `/api/assignments/${a.id}`, { token: tokens.curator })).body.overdue ? true : undefined));
@@ -96,7 +100,8 @@ async function recordScenarios(): Promise<Array<{ name: string; workflowId: stri
     { name: 'assignment-reminded-escalated-accepted', workflowId: assignmentWorkflowId({ recommendationId: laddered.id, organization: 'org-a', cycle: 1 }) },
     { name: 'assignment-accepted-after-return-and-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-a', cycle: 1 }) },
     { name: 'assignment-withdrawn-after-rejected-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-b', cycle: 1 }) },
-    { name: 'recommendation-issued-and-withdrawn', workflowId: recommendationWorkflowId(rec.id) },
+    { name: 'recommendation-issued-run-ended', workflowId: recommendationWorkflowId(rec.id), runId: issuingRunId },
+    { name: 'recommendation-withdrawn-by-own-run', workflowId: recommendationWorkflowId(rec.id) },
   ];
   for (const { workflowId } of ids) await h.api.temporal.workflow.getHandle(workflowId).result();
   return ids;
@@ -109,7 +114,7 @@ function capturing(name: string): boolean {
 }
 
 describe('workflow histories', () => {
-  it('replay with the current workflow code, freshly recorded ones and stored ones alike', async () => {
+  it('recorded now replay with the current workflow code', async () => {
     const recorded = await recordScenarios();
     for (const { name, workflowId, runId } of recorded) {
       const history = await h.api.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
@@ -118,15 +123,26 @@ describe('workflow histories', () => {
         await writeFile(path.join(FIXTURES, `${name}.binpb`), temporal.api.history.v1.History.encode(history).finish());
       }
     }
+  });
 
+  it('stored from every earlier generation replay with the current workflow code', async () => {
     const stored = (await readdir(FIXTURES)).filter((f) => f.endsWith('.binpb'));
     // Every generation: before event emails (no patch marker), with event emails only
     // (`event-emails-v1`), and with reminders and escalation (`notification-policy-v1`).
     expect(stored.filter((f) => f.endsWith('.before-emails.binpb'))).toHaveLength(3);
     expect(stored.filter((f) => f.endsWith('.event-emails.binpb'))).toHaveLength(3);
     expect(stored.filter((f) => !/\.(before-emails|event-emails)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
-    // And the recurring recommendation's two kinds of run: one ending in continue-as-new, one withdrawn.
+    // The recurring recommendation's two kinds of run: one ending in continue-as-new, one withdrawn.
     expect(stored.filter((f) => f.startsWith('recommendation-recurring-'))).toHaveLength(2);
+    // A one-off recommendation's run that waited for its withdrawal, and the two that end
+    // (recommendation-run-ends-v1): the issuing one, and a withdrawal's own.
+    expect(stored.filter((f) => /^recommendation-(issued|withdrawn)-/.test(f)).sort()).toEqual([
+      'recommendation-issued-and-withdrawn.before-emails.binpb',
+      'recommendation-issued-and-withdrawn.binpb',
+      'recommendation-issued-and-withdrawn.event-emails.binpb',
+      'recommendation-issued-run-ended.binpb',
+      'recommendation-withdrawn-by-own-run.binpb',
+    ]);
     for (const file of stored) {
       const history = temporal.api.history.v1.History.decode(await readFile(path.join(FIXTURES, file)));
       await expect(Worker.runReplayHistory(replayOptions(), history, file)).resolves.toBeUndefined();

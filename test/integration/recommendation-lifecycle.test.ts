@@ -1,0 +1,132 @@
+/**
+ * A recommendation's workflow ends when its work is done, a later withdrawal still works (a short
+ * run of its own), and an issue and a withdrawal fired at the same moment always end in one
+ * consistent state: the recommendation withdrawn, no row left open and no assignment running.
+ */
+import { WorkflowExecutionStatusName } from '@temporalio/client';
+import { assignmentWorkflowId, recommendationWorkflowId } from '../../domain/ids';
+import { eventually, startHarness, type Harness } from '../support/harness';
+
+let h: Harness;
+let tokens: Awaited<ReturnType<Harness['seedUsers']>>;
+
+beforeAll(async () => {
+  h = await startHarness('lifecycle');
+  tokens = await h.seedUsers();
+});
+afterAll(() => h?.stop());
+
+const ORGS = ['org-a', 'org-b'];
+const executorOf: Record<string, () => string> = { 'org-a': () => tokens.executor, 'org-b': () => tokens.otherExecutor };
+
+async function draft(assignees = ORGS): Promise<string> {
+  const created = await h.request('POST', '/api/recommendations', {
+    token: tokens.curator,
+    json: { source: { kind: 'letter', number: '77', date: '2026-11-02' }, text: 'Представить отчёт о проведённых мероприятиях', assignees, deadline: { due: '2099-09-30' } },
+  });
+  expect(created.status).toBe(201);
+  return created.body.id;
+}
+
+async function issue(id: string) {
+  const res = await h.request('POST', `/api/recommendations/${id}/issue`, { token: tokens.curator });
+  expect(res.status).toBe(200);
+  return res.body as { assignments: Array<{ id: string; organization: string }> };
+}
+
+const status = async (workflowId: string, runId?: string): Promise<WorkflowExecutionStatusName> =>
+  (await h.api.temporal.workflow.getHandle(workflowId, runId).describe()).status.name;
+
+const ended = (workflowId: string) =>
+  eventually(async () => ((await status(workflowId)) === 'COMPLETED' ? true : undefined), 30_000, `${workflowId} to complete`);
+
+async function acceptAll(assignments: Array<{ id: string; organization: string }>) {
+  for (const a of assignments) {
+    const form = new FormData();
+    form.append('comment', 'Отчёт о проведённых мероприятиях');
+    const submitted = await eventually(async () => {
+      const res = await h.request('POST', `/api/assignments/${a.id}/submissions`, { token: executorOf[a.organization](), form });
+      return res.status === 200 ? res : undefined;
+    }, 30_000, `a submission to ${a.id}`);
+    expect(submitted.body.status).toBe('submitted');
+    const accepted = await h.request('POST', `/api/assignments/${a.id}/review`, { token: tokens.curator, json: { decision: 'accept' } });
+    expect(accepted.status).toBe(200);
+  }
+}
+
+describe('a one-off recommendation', () => {
+  it('leaves no execution open once it is issued and every assignment is accepted', async () => {
+    const id = await draft();
+    const { assignments } = await issue(id);
+    await ended(recommendationWorkflowId(id));
+    await acceptAll(assignments);
+    for (const organization of ORGS) await ended(assignmentWorkflowId({ recommendationId: id, organization, cycle: 1 }));
+    expect(await status(recommendationWorkflowId(id))).toBe('COMPLETED');
+  });
+
+  it('is withdrawn after its run has ended: a run of its own withdraws what is open and ends', async () => {
+    const id = await draft();
+    const { assignments } = await issue(id);
+    const issuing = await h.api.temporal.workflow.getHandle(recommendationWorkflowId(id)).describe();
+    await ended(recommendationWorkflowId(id));
+    await acceptAll(assignments.filter((a) => a.organization === 'org-a'));
+
+    const res = await h.request('POST', `/api/recommendations/${id}/withdraw`, { token: tokens.curator, json: { reason: 'Утратило актуальность' } });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'withdrawn', withdrawal: { reason: 'Утратило актуальность' } });
+
+    const withdrawing = await h.api.temporal.workflow.getHandle(recommendationWorkflowId(id)).describe();
+    expect(withdrawing.runId).not.toBe(issuing.runId);
+    expect(withdrawing.memo).toEqual({ purpose: 'withdraw' });
+    await ended(recommendationWorkflowId(id));
+    const rows = await h.api.db.repos.assignments.forRecommendation(id);
+    expect(Object.fromEntries(rows.map((row) => [row.organization, row.status]))).toEqual({ 'org-a': 'accepted', 'org-b': 'withdrawn' });
+    await ended(assignmentWorkflowId({ recommendationId: id, organization: 'org-b', cycle: 1 }));
+
+    const again = await h.request('POST', `/api/recommendations/${id}/withdraw`, { token: tokens.curator, json: { reason: 'Ещё раз' } });
+    expect(again.status).toBe(409);
+  });
+
+  it('withdrawn as a draft cannot be issued afterwards, and leaves no row', async () => {
+    const id = await draft();
+    const withdrawn = await h.request('POST', `/api/recommendations/${id}/withdraw`, { token: tokens.curator, json: { reason: 'Ошибка в тексте' } });
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body.status).toBe('withdrawn');
+    const refused = await h.request('POST', `/api/recommendations/${id}/issue`, { token: tokens.curator });
+    expect(refused.status).toBe(409);
+    expect(await h.api.db.repos.assignments.forRecommendation(id)).toEqual([]);
+  });
+});
+
+describe('an issue and a withdrawal fired at the same moment', () => {
+  it('end withdrawn every time, with every row withdrawn and no assignment running', async () => {
+    const ids = await Promise.all(Array.from({ length: 12 }, () => draft()));
+    const outcomes = await Promise.all(
+      ids.map(async (id) => {
+        const [issued, withdrawn] = await Promise.all([
+          h.request('POST', `/api/recommendations/${id}/issue`, { token: tokens.curator }),
+          h.request('POST', `/api/recommendations/${id}/withdraw`, { token: tokens.curator, json: { reason: 'Одновременно' } }),
+        ]);
+        return { id, issued: issued.status, withdrawn: withdrawn.status };
+      }),
+    );
+    for (const outcome of outcomes) {
+      expect([200, 409]).toContain(outcome.issued);
+      expect(outcome.withdrawn).toBe(200);
+    }
+    for (const id of ids) {
+      await ended(recommendationWorkflowId(id));
+      const rec = await h.api.db.repos.recommendations.get(id);
+      expect({ id, status: rec?.status }).toEqual({ id, status: 'withdrawn' });
+      const rows = await eventually(async () => {
+        const found = await h.api.db.repos.assignments.forRecommendation(id);
+        return found.every((row) => row.status === 'withdrawn') ? found : undefined;
+      }, 30_000, `every row of ${id} withdrawn`);
+      for (const row of rows) {
+        const workflowId = assignmentWorkflowId({ recommendationId: id, organization: row.organization, cycle: row.cycle });
+        const running = await status(workflowId).catch(() => 'NOT_FOUND');
+        expect({ workflowId, running }).not.toEqual({ workflowId, running: 'RUNNING' });
+      }
+    }
+  });
+});
