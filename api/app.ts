@@ -39,7 +39,7 @@ import { createUsersRouter } from './users/router';
 
 export interface AppDeps {
   config: Config;
-  /** Signs page session cookies (the JWT secret). */
+  /** Signs page session cookies (SESSION_SECRET, never the JWT secret). */
   sessionSecret: string;
   db: Database;
   temporal: Client;

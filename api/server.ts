@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { Client, Connection } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Logger } from '../config/logger';
-import { jwtSecret, mongoUri, temporalAddress } from '../config/services';
+import { jwtSecret, mongoUri, sessionSecret, temporalAddress } from '../config/services';
 import { connectDatabase, type Database } from '../store/db';
 import { createFileStore } from '../store/files';
 import { createApp } from './app';
@@ -24,11 +24,10 @@ export async function startApi(config: Config, logger: Logger): Promise<RunningA
   const connection = await Connection.connect({ address: temporalAddress(config) });
   const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const files = await createFileStore(config.filesDir);
-  const secret = await jwtSecret(config);
-  const tokens = createTokenService({ secret, ttl: config.TOKEN_TTL });
+  const tokens = createTokenService({ secret: await jwtSecret(config), ttl: config.TOKEN_TTL });
   await ensureAdmin(db, config, logger);
 
-  const { app, services } = createApp({ config, db, temporal, files, tokens, logger, sessionSecret: secret });
+  const { app, services } = createApp({ config, db, temporal, files, tokens, logger, sessionSecret: await sessionSecret(config) });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(config.PORT, config.HOST, () => resolve(s));
     s.once('error', reject);

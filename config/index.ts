@@ -29,6 +29,8 @@ const schema = z.object({
   MAIL_FROM: z.string().default('Kontrol <kontrol@localhost>'),
 
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Signs the pages' session cookies; a secret of its own, so a leaked one does not open the other. */
+  SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   TOKEN_TTL: z.string().regex(/^\d+[smhd]$/, 'must look like 30m, 8h or 7d').default('8h'),
   LOGIN_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   LOGIN_RATE_WINDOW_SECONDS: z.coerce.number().int().positive().default(60),
@@ -102,6 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!isValidTimezone(values.TIMEZONE)) {
     throw new ConfigError(`Invalid configuration:\n  TIMEZONE: unknown time zone "${values.TIMEZONE}"`);
   }
+  const problems = productionProblems(values, cleaned);
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.map((line) => `  ${line}`).join('\n')}`);
   const dataDir = path.resolve(values.DATA_DIR);
   return {
     ...values,
@@ -110,6 +114,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadMaxFileBytes: Math.round(values.UPLOAD_MAX_FILE_MB * 1024 * 1024),
     baseUrl: values.BASE_URL ?? `http://127.0.0.1:${values.PORT}`,
   };
+}
+
+/**
+ * What production must set and development may leave out: the secrets (generated into DATA_DIR
+ * elsewhere, see config/services.ts), the address links in emails point to, and no demo logins
+ * with the published password.
+ */
+function productionProblems(values: z.infer<typeof schema>, given: Record<string, string | undefined>): string[] {
+  if (values.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  if (!values.JWT_SECRET) problems.push('JWT_SECRET: required in production');
+  if (!values.SESSION_SECRET) problems.push('SESSION_SECRET: required in production');
+  if (values.JWT_SECRET && values.JWT_SECRET === values.SESSION_SECRET) problems.push('SESSION_SECRET: must differ from JWT_SECRET');
+  if (!values.BASE_URL) problems.push('BASE_URL: required in production (links in emails point there)');
+  if (values.DEMO_DATA && !given.DEMO_PASSWORD) problems.push('DEMO_DATA: demo users in production need a DEMO_PASSWORD of their own, not the published default');
+  return problems;
 }
 
 function isValidTimezone(zone: string): boolean {

@@ -12,10 +12,16 @@ export const smtpUrl = (config: Config) => config.SMTP_URL ?? 'smtp://127.0.0.1:
  * Outside production a missing JWT_SECRET is generated once and kept in DATA_DIR, so a restart
  * does not log everyone out; production must set it (config refuses to start otherwise).
  */
-export async function jwtSecret(config: Config): Promise<string> {
-  if (config.JWT_SECRET) return config.JWT_SECRET;
-  if (config.NODE_ENV === 'production') throw new ConfigError('Invalid configuration:\n  JWT_SECRET: required in production');
-  const file = path.join(config.dataDir, 'jwt-secret');
+export const jwtSecret = (config: Config) => secretOf(config, 'JWT_SECRET', 'jwt-secret');
+
+/** The pages' cookie secret, the same way: SESSION_SECRET, else one kept in DATA_DIR outside production. */
+export const sessionSecret = (config: Config) => secretOf(config, 'SESSION_SECRET', 'session-secret');
+
+async function secretOf(config: Config, name: 'JWT_SECRET' | 'SESSION_SECRET', fileName: string): Promise<string> {
+  const given = config[name];
+  if (given) return given;
+  if (config.NODE_ENV === 'production') throw new ConfigError(`Invalid configuration:\n  ${name}: required in production`);
+  const file = path.join(config.dataDir, fileName);
   try {
     const stored = (await readFile(file, 'utf8')).trim();
     if (stored.length >= 32) return stored;
