@@ -27,11 +27,14 @@ export function sessionMiddleware({
   secret,
   secure,
   ttlSeconds,
+  sweepMinutes = 10,
 }: {
   connection: mongoose.Connection;
   secret: string;
   secure: boolean;
   ttlSeconds: number;
+  /** How often each API process deletes the sessions that have expired. */
+  sweepMinutes?: number;
 }): RequestHandler {
   return session({
     name: SESSION_COOKIE,
@@ -45,9 +48,11 @@ export function sessionMiddleware({
       dbName: connection.db?.databaseName,
       collectionName: 'sessions',
       ttl: ttlSeconds,
-      // Expired sessions are never read back (the store checks `expires`); removing them in bulk
-      // is left to a TTL index on real MongoDB, as FerretDB's SQLite backend stalls on big deletes.
-      autoRemove: 'disabled',
+      // Expired sessions are never read back (the store checks `expires`), and they are deleted
+      // every few minutes, so the collection holds the live ones only. A sweep rather than a TTL
+      // index: FerretDB does not expire documents by index.
+      autoRemove: 'interval',
+      autoRemoveInterval: sweepMinutes,
       stringify: false,
     }),
   });
