@@ -28,6 +28,12 @@ export function runProcess(name: string, start: () => Promise<{ logger: Logger; 
     (running?.logger ?? console).error({ err: error }, 'unhandled rejection');
     void shutdown('unhandledRejection', 1);
   });
+  // The process's state is unknown after an exception nobody caught: log it, drain what can be
+  // drained and exit non-zero, so the supervisor (npm start, systemd, Docker) starts a fresh one.
+  process.on('uncaughtException', (error) => {
+    (running?.logger ?? console).error({ err: error }, 'uncaught exception');
+    void shutdown('uncaughtException', 1);
+  });
 
   start().then(
     (r) => {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 export interface StoredFile {
@@ -18,8 +19,11 @@ export interface FileStore {
   readonly uploadDir: string;
   /** Moves an uploaded temporary file into the store; returns its digest and size. */
   adopt(tempPath: string): Promise<StoredFile>;
-  exists(sha256: string): Promise<boolean>;
-  read(sha256: string): NodeJS.ReadableStream;
+  /**
+   * Opens a stored file for reading: undefined when it is not there; throws when it is there but
+   * cannot be read (not a regular file, no permission), before a byte is sent.
+   */
+  open(sha256: string): Promise<Readable | undefined>;
 }
 
 export async function createFileStore(root: string): Promise<FileStore> {
@@ -46,8 +50,22 @@ export async function createFileStore(root: string): Promise<FileStore> {
       else await rename(tempPath, target);
       return { sha256, size };
     },
-    exists: (sha256) => fileExists(location(sha256)),
-    read: (sha256) => createReadStream(location(sha256)),
+    async open(sha256) {
+      let handle;
+      try {
+        handle = await open(location(sha256), 'r');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw error;
+      }
+      try {
+        if (!(await handle.stat()).isFile()) throw new Error(`stored file ${sha256} is not a regular file`);
+      } catch (error) {
+        await handle.close();
+        throw error;
+      }
+      return handle.createReadStream();
+    },
   };
 }
 

@@ -8,6 +8,7 @@ import type { AssignmentStatus, ActorRef, ExtensionRequest } from '../domain/ass
 import type { Recurrence } from '../domain/cycles';
 import type { NotificationPolicy } from '../domain/policy';
 import type { Role } from '../domain/roles';
+import { loginAttemptSchema, type LoginAttempt } from './login-attempts';
 
 export const ORGANIZATION_KINDS = ['authority', 'department', 'municipality', 'regional', 'center', 'rvci', 'other'] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
@@ -538,6 +539,7 @@ export function registerModels(connection: Connection) {
     calendarYears: connection.model<AddedCalendarYear>('CalendarYear', calendarYearSchema, 'calendar_years'),
     groups: connection.model<OrganizationGroup>('OrganizationGroup', groupSchema, 'organization_groups'),
     imports: connection.model<ProtocolImport>('ProtocolImport', importSchema, 'imports'),
+    loginAttempts: connection.model<LoginAttempt>('LoginAttempt', loginAttemptSchema, 'login_attempts'),
   };
 }
 

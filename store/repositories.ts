@@ -29,6 +29,7 @@ import type {
   User,
 } from './models';
 import { auditEntityKey } from './models';
+import { createLoginAttempts } from './login-attempts';
 
 /** The counts a card shows: per state, and overdue (the flag, whatever the state). */
 function stateCounts(c: Counts): Record<string, number> {
@@ -627,7 +628,9 @@ export function createRepositories(models: Models, options: { timezone: string }
     },
   };
 
-  return { organizations, users, sources, recommendations, assignments, tallies, evidence, audit, outbox, settings, calendar, groups, imports };
+  const loginAttempts = createLoginAttempts(models.loginAttempts);
+
+  return { organizations, users, sources, recommendations, assignments, tallies, evidence, audit, outbox, settings, calendar, groups, imports, loginAttempts };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -11,7 +11,7 @@ import type { Client } from '@temporalio/client';
 import express, { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import path from 'node:path';
-import { rateLimit } from 'express-rate-limit';
+import { loginLimiter } from '../api/auth/login-limit';
 import { z } from 'zod';
 import { CLOSED_STATUSES, type AssignmentStatus } from '../domain/assignment';
 import { isoDateIn, type NonWorkingDayRule } from '../domain/deadline';
@@ -116,17 +116,15 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     res.render('login', { title: 'Вход', csrfToken: csrf.generateToken(req), next: safeNext(String(req.query.next ?? '')), bare: true });
   });
 
-  const loginLimiter = rateLimit({
-    windowMs: login.windowSeconds * 1000,
-    limit: login.limit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
+  const limiter = loginLimiter({
+    attempts: repos.loginAttempts,
+    rate: login,
     handler: (req, res) =>
       res.status(429).render('login', { title: 'Вход', bare: true, csrfToken: csrf.generateToken(req), error: 'Слишком много попыток входа. Подождите и попробуйте снова' }),
   });
   router.post(
     '/login',
-    loginLimiter,
+    limiter,
     csrf.csrfSynchronisedProtection,
     page(async (req, res) => {
       const form = LoginForm.safeParse(req.body);

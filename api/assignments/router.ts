@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream/promises';
 import { unlink } from 'node:fs/promises';
 import { Router, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
@@ -267,13 +268,21 @@ export function createAssignmentsRouter({
  */
 export async function sendEvidenceFile(res: Response, { repos, files }: { repos: Repositories; files: FileStore }, assignmentId: string, fileId: string) {
   const file = await repos.evidence.findFile(assignmentId, fileId);
-  if (!file || !(await files.exists(file.sha256))) throw notFound('Файл не найден');
+  // Opened before any header: a file that is there but unreadable gets the error handler's 500.
+  const content = file && (await files.open(file.sha256));
+  if (!file || !content) throw notFound('Файл не найден');
   res.setHeader('Content-Type', file.type);
   res.setHeader('Content-Length', String(file.size));
   res.setHeader('ETag', `"${file.sha256}"`);
   res.setHeader('Content-Disposition', contentDisposition(file.name));
   res.setHeader('Content-Security-Policy', "sandbox; default-src 'none'");
-  files.read(file.sha256).pipe(res);
+  try {
+    await pipeline(content, res);
+  } catch (error) {
+    // The reader went away, or the disk failed mid-file: the connection is closed (a short
+    // download, never a truncated file taken for whole), and only the second is worth a line.
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') res.req.log?.error({ err: error, sha256: file.sha256 }, 'download failed');
+  }
 }
 
 /** Files already adopted were moved away; whatever is left in the upload directory is garbage. */

@@ -1,5 +1,5 @@
+import { loginLimiter } from './login-limit';
 import { Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import type { Repositories } from '../../store/repositories';
 import { ROLES } from '../../domain/roles';
@@ -35,14 +35,10 @@ export function createAuthRouter({
   rate: { limit: number; windowSeconds: number };
 }) {
   const router = Router();
-  const loginLimiter = rateLimit({
-    windowMs: rate.windowSeconds * 1000,
-    limit: rate.limit,
-    standardHeaders: 'draft-8',
-    legacyHeaders: false,
-    // Failed and successful attempts both count: the limit is on guessing, per address.
-    handler: (_req, _res, next) =>
-      next(new AppError(429, 'too_many_requests', 'Слишком много попыток входа. Подождите и попробуйте снова')),
+  const limiter = loginLimiter({
+    attempts: repos.loginAttempts,
+    rate,
+    handler: (_req, _res, next) => next(new AppError(429, 'too_many_requests', 'Слишком много попыток входа. Подождите и попробуйте снова')),
   });
 
   docs.route('post', '/api/auth/login', {
@@ -52,7 +48,7 @@ export function createAuthRouter({
     response: { description: 'Токен и пользователь', schema: z.object({ token: z.string(), user: UserOut }) },
     errors: [401, 429],
   });
-  router.post('/login', loginLimiter, validate({ body: LoginBody }), async (req, res) => {
+  router.post('/login', limiter, validate({ body: LoginBody }), async (req, res) => {
     const { email, password } = req.body;
     const user = await repos.users.findByEmail(email);
     const valid = await verifyPassword(password, user?.passwordHash ?? DECOY_HASH);

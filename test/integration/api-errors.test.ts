@@ -5,8 +5,12 @@
  * harnesses of their own, configured with small limits.
  */
 import { randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
+import path from 'node:path';
 import jwt from 'jsonwebtoken';
+import pino from 'pino';
+import { startApi } from '../../api/server';
+import { loadConfig } from '../../config';
 import { eventually, PASSWORD, startHarness, type Harness, type HttpResult } from '../support/harness';
 
 type Tokens = Awaited<ReturnType<Harness['seedUsers']>>;
@@ -526,6 +530,30 @@ describe('upload limits', () => {
     expect(detail.body.evidence).toHaveLength(1);
     expect(detail.body.evidence[0].files.map((f: { size: number }) => f.size)).toEqual([max, max]);
   });
+
+  it('answers a download whose stored file cannot be read with 500, and goes on serving', async () => {
+    const { assignmentId } = await issuedAssignment(h, tokens);
+    const submitted = await h.request('POST', `/api/assignments/${assignmentId}/submissions`, { token: tokens.executor, form: form([['unreadable.txt', 100]]) });
+    expect(submitted.status).toBe(200);
+    const detail = await h.request('GET', `/api/assignments/${assignmentId}`, { token: tokens.curator });
+    const file = detail.body.evidence[0].files[0] as { id: string; sha256: string };
+    // The stored file turned into something unreadable (a directory reads as EISDIR): the stream
+    // fails after the checks passed. Unhandled, that error used to take the process down.
+    const stored = path.join(h.config.filesDir, file.sha256.slice(0, 2), file.sha256);
+    await rename(stored, `${stored}.moved`);
+    await mkdir(stored);
+    try {
+      const res = await h.request('GET', `/api/assignments/${assignmentId}/files/${file.id}`, { token: tokens.curator });
+      expect(res.status).toBe(500);
+      expect(res.headers.get('content-disposition')).toBeNull();
+      expect((await h.request('GET', '/healthz')).status).toBe(200);
+    } finally {
+      await rmdir(stored);
+      await rename(`${stored}.moved`, stored);
+    }
+    const again = await h.request('GET', `/api/assignments/${assignmentId}/files/${file.id}`, { token: tokens.curator });
+    expect(again.status).toBe(200);
+  });
 });
 
 describe('login rate limiting', () => {
@@ -547,5 +575,41 @@ describe('login rate limiting', () => {
     expectError(fourth, 429, 'too_many_requests', /Слишком много попыток входа/);
     // Only logins are limited: the rest of the API still answers this address.
     expect((await h.request('GET', '/healthz')).status).toBe(200);
+  });
+
+  it('counts the API and the pages together, in every API process, in the database', async () => {
+    await h.api.db.repos.loginAttempts.forget('127.0.0.1');
+    await h.api.db.repos.loginAttempts.forget('::ffff:127.0.0.1');
+    // A second API process on the same database, as a node behind a balancer would run.
+    const second = await startApi(loadConfig({ ...h.env, PORT: '0' }), pino({ level: 'silent' }));
+    try {
+      const viaApi = await h.request('POST', '/api/auth/login', { json: { email: 'observer@kontrol.test', password: 'wrong-1' } });
+      expect(viaApi.status).toBe(401);
+      const viaSecond = await fetch(`${second.url}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'observer@kontrol.test', password: 'wrong-2' }),
+      });
+      expect(viaSecond.status).toBe(401);
+      const pageLogin = async () => {
+        const form = await fetch(`${h.api.url}/login`);
+        const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0];
+        const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+        return fetch(`${h.api.url}/login`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ _csrf: csrf, email: 'observer@kontrol.test', password: 'wrong-3' }).toString(),
+        });
+      };
+      expect((await pageLogin()).status).toBe(401);
+      // The fourth attempt, through the pages this time: refused with the page's Russian message.
+      const fourth = await pageLogin();
+      expect(fourth.status).toBe(429);
+      expect(await fourth.text()).toContain('Слишком много попыток входа');
+      expect(await h.api.db.models.loginAttempts.countDocuments()).toBeGreaterThanOrEqual(4);
+    } finally {
+      await second.close();
+    }
   });
 });
