@@ -19,7 +19,7 @@ import { createCalendarRouter } from './calendar/router';
 import { authenticate } from './auth/middleware';
 import { createAuthRouter } from './auth/router';
 import type { TokenService } from './auth/tokens';
-import { errorMiddleware, notFoundRoute } from './errors';
+import { AppError, errorMiddleware, notFoundRoute } from './errors';
 import { createHealthRouter } from './health';
 import { ApiDocs } from './openapi';
 import { createOrganizationsRouter } from './organizations/router';
@@ -146,6 +146,13 @@ export function createApp({ config, db, temporal, files, tokens, logger, session
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Kontrol API' }));
 
   app.use((req, res, next) => (req.path === '/api' || req.path.startsWith('/api/') ? next() : pages(req, res, next)));
+  // A path the API has, asked with a method it does not take (TRACE, PATCH on a read-only one…).
+  app.use((req, res, next) => {
+    const allowed = req.path.startsWith('/api/') ? docs.methodsFor(req.path) : undefined;
+    if (!allowed || allowed.includes(req.method)) return next();
+    res.setHeader('Allow', allowed.join(', '));
+    next(new AppError(405, 'method_not_allowed', `Метод ${req.method} для этого адреса не поддерживается`));
+  });
   app.use(notFoundRoute);
   app.use(errorMiddleware({ uploadMaxFileMb: config.UPLOAD_MAX_FILE_MB, uploadMaxFiles: config.UPLOAD_MAX_FILES }));
   return { app, services: { recommendations, assignments } };

@@ -39,6 +39,8 @@ interface RouteSpec {
 
 export class ApiDocs {
   readonly registry = new OpenAPIRegistry();
+  /** Every documented path (as a pattern over request paths) with its methods. */
+  private readonly paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
 
   constructor() {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
@@ -46,6 +48,9 @@ export class ApiDocs {
 
   route(method: RouteConfig['method'], expressPath: string, spec: RouteSpec): void {
     const path = expressPath.replace(/:([A-Za-z]+)/g, '{$1}');
+    const known = this.paths.get(path) ?? { pattern: new RegExp(`^${path.replace(/\{[A-Za-z]+\}/g, '[^/]+')}/?$`), methods: new Set<string>() };
+    known.methods.add(method.toUpperCase());
+    this.paths.set(path, known);
     const ok = spec.response ?? { description: 'OK' };
     const responses: RouteConfig['responses'] = {
       [ok.status ?? 200]: {
@@ -78,6 +83,21 @@ export class ApiDocs {
       request,
       responses,
     });
+  }
+
+  /**
+   * The methods a documented path answers (HEAD with GET, OPTIONS always), or undefined for a path
+   * the API does not have: the basis of 405 with an Allow header.
+   */
+  methodsFor(requestPath: string): string[] | undefined {
+    const methods = new Set<string>();
+    for (const { pattern, methods: declared } of this.paths.values()) {
+      if (pattern.test(requestPath)) for (const m of declared) methods.add(m);
+    }
+    if (methods.size === 0) return undefined;
+    if (methods.has('GET')) methods.add('HEAD');
+    methods.add('OPTIONS');
+    return [...methods].sort();
   }
 
   document() {

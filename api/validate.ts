@@ -44,6 +44,18 @@ export function validate<
 }
 
 /** Query strings arrive as text; these read them as the types the routes mean. */
+/**
+ * A calendar date YYYY-MM-DD that exists (no 2024-02-30, no 0000-00-00), from 1900 to 9999: every
+ * date a person types into the API, checked here once so that no route meets an invalid Date.
+ */
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'дата в виде ГГГГ-ММ-ДД')
+  .refine((d) => {
+    const time = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(time) && d >= '1900-01-01' && new Date(time).toISOString().startsWith(d);
+  }, 'нет такой даты');
+
 export const queryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');
 export const pagination = {
   limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -17,6 +17,7 @@ import { AppError, badRequest, notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
 import { validate } from '../validate';
 
+// The form only: whether the date exists is the calendar's own check, which names the day and the list.
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'дата в виде ГГГГ-ММ-ДД');
 const ORIGINS = ['built-in', 'added'] as const;
 

@@ -12,14 +12,11 @@ import { loadCalendar } from '../../store/calendar';
 import type { Repositories } from '../../store/repositories';
 import { requireRole } from '../auth/middleware';
 import type { ApiDocs } from '../openapi';
-import { validate } from '../validate';
+import { isoDate, validate } from '../validate';
 
 const ParseBody = z.strictObject({
   text: z.string().max(2000, 'не больше 2000 знаков'),
-  reference: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, 'дата в виде ГГГГ-ММ-ДД')
-    .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'нет такой даты')
+  reference: isoDate
     .optional()
     .meta({ description: 'Дата документа: из неё берётся год, если фраза его не называет (по умолчанию сегодня)' }),
 });

@@ -8,13 +8,9 @@ import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import type { ApiDocs } from '../openapi';
 import { PolicySchema } from '../policy/schema';
 import { RecommendationBody } from '../recommendations/router';
-import { pagination, validate } from '../validate';
+import { isoDate, pagination, validate } from '../validate';
 import type { ImportService } from './service';
 
-const isoDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'дата в виде ГГГГ-ММ-ДД')
-  .refine((d) => new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'нет такой даты');
 const SourceBody = RecommendationBody.shape.source;
 const ImportBody = z.strictObject({
   text: z.string().min(20, 'вставьте текст протокола или письма').max(200_000, 'не больше 200 000 знаков'),

@@ -11,10 +11,9 @@ import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
 import { OffsetSchema, PolicySchema } from '../policy/schema';
-import { pagination, validate } from '../validate';
+import { isoDate, pagination, validate } from '../validate';
 import type { RecommendationService } from './service';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'дата в виде ГГГГ-ММ-ДД');
 
 export const RecurrenceSchema = z
   .strictObject({

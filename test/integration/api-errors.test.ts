@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, rename, rmdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import jwt from 'jsonwebtoken';
 import pino from 'pino';
@@ -458,10 +459,43 @@ describe('the API', () => {
       ['GET', '/api/nope', 'curator'],
       ['GET', '/api/nope', undefined],
       ['GET', '/nope', undefined],
-      ['DELETE', '/api/organizations/org-a', 'admin'],
-      ['PUT', '/api/assignments', 'curator'],
+      ['DELETE', '/api/organizations/org-a/nope', 'admin'],
     ] as const)('answers %s %s (token: %s) with a JSON 404', async (method, url, role) => {
       expectError(await h.request(method, url, { token: role && tokens[role] }), 404, 'not_found', /Такого адреса нет/);
+    });
+
+    it.each([
+      ['DELETE', '/api/organizations/org-a', 'admin'],
+      ['PUT', '/api/assignments', 'curator'],
+      ['PATCH', '/api/recommendations/AAAAAAAAAAAA/issue', 'curator'],
+    ] as const)('answers %s %s, a path it has, with 405 and the methods it takes', async (method, url, role) => {
+      const res = await h.request(method, url, { token: tokens[role] });
+      expectError(res, 405, 'method_not_allowed', new RegExp(`Метод ${method} для этого адреса не поддерживается`));
+      const allow = (res.headers.get('allow') ?? '').split(', ');
+      expect(allow).toContain('OPTIONS');
+      expect(allow).not.toContain(method);
+      expect(allow.length).toBeGreaterThan(1);
+    });
+
+    it('answers TRACE, which fetch will not send, with 405 too', async () => {
+      const { status, allow } = await new Promise<{ status?: number; allow?: string }>((resolve, reject) => {
+        const req = httpRequest(`${h.api.url}/api/users`, { method: 'TRACE', headers: { authorization: `Bearer ${tokens.admin}` } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode, allow: res.headers.allow }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect({ status, allow }).toEqual({ status: 405, allow: 'GET, HEAD, OPTIONS, POST' });
+    });
+
+    it('refuses a document dated 0000-00-00 in an import with 400, not 500', async () => {
+      const res = await h.request('POST', '/api/imports/protocol', {
+        token: tokens.curator,
+        json: { text: 'Протокол заседания коллегии, пункт 1: представить отчёт до 01.03.2027', source: { kind: 'protocol', number: '5', date: '0000-00-00' } },
+      });
+      expectError(res, 400, 'validation_failed');
+      expect(res.body.error.details).toEqual(expect.arrayContaining([expect.objectContaining({ path: 'body.source.date', message: 'нет такой даты' })]));
     });
 
     it('refuses a JSON body over 1 MB with 413', async () => {
