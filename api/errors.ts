@@ -7,7 +7,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { MulterError } from 'multer';
 import { ZodError } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
-import { ServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcServiceError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { FailureType } from '../domain/errors';
 
 export class AppError extends Error {
@@ -38,20 +38,6 @@ export function validationError(error: ZodError): AppError {
 }
 
 /** Turns a Temporal client error into what the API says about it. */
-/** gRPC's status code NOT_FOUND (the client does not re-export grpc-js's enum). */
-const GRPC_NOT_FOUND = 5;
-
-/**
- * The workflow run an update was sent to had ended (or never was): the server answers NOT_FOUND,
- * which the client raises as WorkflowNotFoundError, or as a ServiceError around the gRPC error on
- * paths that do not translate it.
- */
-export function isEndedRunError(error: unknown): boolean {
-  if (error instanceof WorkflowNotFoundError) return true;
-  const cause = error instanceof ServiceError ? error.cause : error;
-  return isGrpcServiceError(cause) && cause.code === GRPC_NOT_FOUND;
-}
-
 export function fromTemporal(error: unknown, closedMessage = 'Поручение закрыто и не принимает изменений'): unknown {
   if (error instanceof WorkflowUpdateFailedError) {
     const cause = error.cause;

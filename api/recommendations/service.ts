@@ -16,7 +16,8 @@ import type { Recommendation, SourceKind } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
 import { recommendationWorkflow } from '../../workflows';
 import { withdrawRecommendationUpdate } from '../../workflows/definitions';
-import { badRequest, conflict, fromTemporal, isEndedRunError, notFound } from '../errors';
+import { isEndedRunError } from '../../temporal/errors';
+import { badRequest, conflict, fromTemporal, notFound } from '../errors';
 
 const WITHDRAWN_CANNOT_ISSUE = 'Рекомендация отозвана: выдать её нельзя';
 

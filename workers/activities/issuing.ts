@@ -16,6 +16,7 @@ import type { Repositories } from '../../store/repositories';
 import { inParallel } from '../../store/serialize';
 import type { AssignmentWorkflowInput, CycleToIssue } from '../../workflows/definitions';
 import { withdrawAssignmentUpdate } from '../../workflows/definitions';
+import { isEndedRunError } from '../../temporal/errors';
 
 /** How many workflow starts one activity keeps in flight. */
 const CONCURRENCY = 8;
@@ -93,7 +94,7 @@ export function createIssuingActivities({
           withdrawn++;
         } catch (error) {
           // Already accepted (refused by the validator) or already finished: nothing to withdraw.
-          const finished = error instanceof WorkflowNotFoundError || isCompletedWorkflowError(error);
+          const finished = isEndedRunError(error);
           if (!(error instanceof WorkflowUpdateFailedError) && !finished) throw error;
           // Never started (withdrawn while issuing was under way): only its read-model row exists.
           if (error instanceof WorkflowNotFoundError && (await repos.assignments.withdrawUnstarted(row._id))) withdrawn++;
@@ -103,8 +104,4 @@ export function createIssuingActivities({
       return { count: page.count, withdrawn, done: page.done };
     },
   };
-}
-
-function isCompletedWorkflowError(error: unknown): boolean {
-  return error instanceof Error && /already completed|workflow execution already completed/i.test(error.message);
 }
