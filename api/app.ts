@@ -59,7 +59,7 @@ export function createApp({ config, db, temporal, files, tokens, logger, session
     nonWorkingDay: config.DEADLINE_NON_WORKING_DAY,
     batchSize: config.ISSUE_BATCH_SIZE,
   });
-  const assignments = createAssignmentService({ repos, temporal });
+  const assignments = createAssignmentService({ repos, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE });
   const imports = createImportService({ repos, recommendations, timezone: config.TIMEZONE, rule: config.DEADLINE_NON_WORKING_DAY });
 
   const app = express();

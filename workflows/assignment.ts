@@ -82,6 +82,9 @@ const EVENT_EMAILS: Partial<Record<AssignmentEventType, { template: AssignmentTe
 
 export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promise<AssignmentState> {
   let state = input.state ?? initialState(input.due);
+  // The state as issued, kept apart: a run started by an action (update-with-start) runs that
+  // action's handler as soon as it is registered, before the 'issued' projection below is made.
+  const issued = state;
   // Runs that started before event emails existed keep replaying exactly as they ran.
   const sendsEmail = patched('event-emails-v1');
   // Reminders and the escalation ladder: runs that began before them go on without.
@@ -170,13 +173,13 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
     return future.length > 0 ? Math.min(...future) : undefined;
   };
 
-  const project = (event: AssignmentEventType, actor: ActorRef, details: Record<string, unknown>) =>
+  const project = (event: AssignmentEventType, actor: ActorRef, details: Record<string, unknown>, snapshot = state) =>
     projectAssignment({
       assignmentId: input.assignmentId,
       recommendationId: input.recommendationId,
       organization: input.organization,
       cycle: input.cycle,
-      state,
+      state: snapshot,
       event,
       actor,
       at: new Date().toISOString(),
@@ -241,9 +244,8 @@ export async function assignmentWorkflow(input: AssignmentWorkflowInput): Promis
   setHandler(assignmentStateQuery, () => state);
 
   if (!input.state) {
-    const version = state.version;
-    await project('issued', input.issuedBy, { due: state.due });
-    notify('issued', version, {});
+    await project('issued', input.issuedBy, { due: issued.due }, issued);
+    notify('issued', issued.version, {});
   }
 
   while (!isClosed(state)) {

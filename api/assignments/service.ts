@@ -2,9 +2,10 @@
  * Assignment actions go to the assignment's workflow as Temporal Updates: the workflow decides,
  * projects the change, and only then does the update (and the HTTP request) return.
  */
-import type { Client } from '@temporalio/client';
+import { type Client, WithStartWorkflowOperation, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
-import { isClosed, type AssignmentState } from '../../domain/assignment';
+import { SYSTEM_ACTOR, isClosed, type AssignmentState } from '../../domain/assignment';
 import { assignmentWorkflowId, parseAssignmentId } from '../../domain/ids';
 import type { Actor } from '../../domain/roles';
 import type { AssignmentView, Recommendation, Organization, Evidence, AuditEntry } from '../../store/models';
@@ -15,8 +16,11 @@ import { formatDateRu, isoDateRu, parseDue, resolveDeadline, type NonWorkingDayR
 import type { FileStore } from '../../store/files';
 import { loadCalendar } from '../../store/calendar';
 import type { EvidenceFile } from '../../store/models';
-import { requestExtensionUpdate, submitEvidenceUpdate } from '../../workflows/definitions';
-import { badRequest, fromTemporal, notFound } from '../errors';
+import { assignmentWorkflow } from '../../workflows';
+import { type AssignmentWorkflowInput, requestExtensionUpdate, submitEvidenceUpdate } from '../../workflows/definitions';
+import { badRequest, conflict, fromTemporal, notFound } from '../errors';
+
+const CLOSED = 'Поручение закрыто и не принимает изменений';
 
 const SAFE_MIME = /^[a-z0-9][a-z0-9.+-]*\/[a-z0-9][a-z0-9.+-]*$/i;
 
@@ -27,7 +31,7 @@ export interface Upload {
   mimetype: string;
 }
 
-export function createAssignmentService({ repos, temporal }: { repos: Repositories; temporal: Client }) {
+export function createAssignmentService({ repos, temporal, taskQueue }: { repos: Repositories; temporal: Client; taskQueue: string }) {
   const service = {
     /** The assignment if the actor may see it; otherwise 404, whether it exists or not. */
     async visible(id: string, actor: Actor): Promise<AssignmentView> {
@@ -36,20 +40,47 @@ export function createAssignmentService({ repos, temporal }: { repos: Repositori
       return view;
     },
 
+    /**
+     * Sends an action to the assignment's workflow, starting the workflow with it if the issuing
+     * has not reached this addressee yet (update-with-start): an action right after issuing
+     * succeeds at once instead of answering "still starting". A closed workflow is never started
+     * again (REJECT_DUPLICATE), and nothing is started for a withdrawn row or recommendation.
+     */
     async update<Input>(
       view: AssignmentView,
       update: UpdateDefinition<AssignmentState, [Input]>,
       input: Input,
       updateId?: string,
     ): Promise<AssignmentView> {
-      const handle = temporal.workflow.getHandle(assignmentWorkflowId(parseAssignmentId(view._id)!));
+      if (isClosed(view)) throw conflict(CLOSED);
+      const rec = await repos.recommendations.get(view.recommendationId);
+      if (!rec || rec.status !== 'issued') throw conflict(CLOSED);
+      const key = parseAssignmentId(view._id)!;
+      const start: AssignmentWorkflowInput = {
+        assignmentId: view._id,
+        recommendationId: view.recommendationId,
+        organization: view.organization,
+        cycle: view.cycle,
+        // The row of an assignment whose workflow has not started still holds the issued deadline.
+        due: view.originalDue.toISOString(),
+        issuedBy: rec.issuedBy ?? SYSTEM_ACTOR,
+      };
       try {
-        await handle.executeUpdate(update, { args: [input], updateId });
+        await temporal.workflow.executeUpdateWithStart(update, {
+          args: [input],
+          updateId,
+          startWorkflowOperation: new WithStartWorkflowOperation(assignmentWorkflow, {
+            workflowId: assignmentWorkflowId(key),
+            taskQueue,
+            args: [start],
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            // The same as the issuing activity's: an assignment that has ended is never begun again.
+            workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          }),
+        });
       } catch (error) {
-        throw fromTemporal(
-          error,
-          isClosed(view) ? 'Поручение закрыто и не принимает изменений' : 'Поручение ещё запускается: повторите через несколько секунд',
-        );
+        if (error instanceof WorkflowExecutionAlreadyStartedError) throw conflict(CLOSED);
+        throw fromTemporal(error, CLOSED);
       }
       return (await repos.assignments.get(view._id))!;
     },
