@@ -265,6 +265,11 @@ export interface OutboxEmail {
   status: OutboxStatus;
   attempts: number;
   lastError?: string;
+  /**
+   * A failed email the delivery lane tries again from this instant; absent or null when no retry
+   * would help (a 5xx reply, no recipients), or while an administrator's resend holds it.
+   */
+  retryAt?: Date | null;
   messageId?: string;
   sentAt?: Date;
   /** Sent again on an administrator's request after it had been sent; absent before the first. */
@@ -462,6 +467,7 @@ const outboxSchema = new Schema<OutboxEmail>(
     status: { type: String, required: true, default: 'pending' },
     attempts: { type: Number, default: 0 },
     lastError: String,
+    retryAt: Date,
     messageId: String,
     sentAt: Date,
     resends: Number,

@@ -508,10 +508,29 @@ export function createRepositories(models: Models, options: { timezone: string }
       return (await models.outbox.findById(entry._id).lean())!;
     },
     async markSent(key: string, messageId: string): Promise<void> {
-      await models.outbox.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: 1 } });
+      await models.outbox.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: 1, retryAt: 1 } });
     },
-    async markFailed(key: string, error: string): Promise<void> {
-      await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error.slice(0, 2000) }, $inc: { attempts: 1 } });
+    /** A failed attempt: tried again from `retryAt` by the delivery lane, or never (null). */
+    async markFailed(key: string, error: string, retryAt: Date | null): Promise<void> {
+      await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error.slice(0, 2000), retryAt }, $inc: { attempts: 1 } });
+    },
+    /** Sets when the lane may next try an unsent email (an administrator's resend holds it meanwhile). */
+    async holdUntil(key: string, retryAt: Date): Promise<void> {
+      await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { retryAt } });
+    },
+    /**
+     * Unsent emails due for another try, earliest first: failed ones whose retryAt has come, and
+     * pending ones recorded over `staleMs` ago whose first attempt never finished. Read by status
+     * (an equality FerretDB pushes down; few emails are ever unsent), the rest sifted here.
+     */
+    async due(now: Date, limit: number, staleMs = 5 * 60_000): Promise<Array<Pick<OutboxEmail, '_id' | 'retryAt'>>> {
+      const [failed, pending] = await Promise.all([
+        models.outbox.find({ status: 'failed' }, { _id: 1, retryAt: 1 }).lean(),
+        models.outbox.find({ status: 'pending' }, { _id: 1, createdAt: 1 }).lean(),
+      ]);
+      const dueFailed = failed.filter((e) => e.retryAt && e.retryAt <= now);
+      const stalePending = pending.filter((e) => e.createdAt && e.createdAt.getTime() <= now.getTime() - staleMs).map((e) => ({ _id: e._id, retryAt: e.createdAt }));
+      return [...dueFailed, ...stalePending].sort((a, b) => a.retryAt!.getTime() - b.retryAt!.getTime()).slice(0, limit);
     },
     /** An administrator's resend of an email sent before: counted, and the entry stays sent. */
     async markResent(key: string, messageId: string): Promise<void> {

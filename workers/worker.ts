@@ -16,7 +16,7 @@ import { createEmailActivities } from './activities/email';
 import { createIssuingActivities } from './activities/issuing';
 import { createPlanningActivities } from './activities/planning';
 import { createProjectionActivities } from './activities/projection';
-import { ensureDigestSchedule } from './schedules';
+import { ensureSchedules } from './schedules';
 import { startTallier } from './tallier';
 import { builtBundlePath, chooseWorkflowSource } from './workflow-source';
 
@@ -74,8 +74,10 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   const clientConnection = await Connection.connect({ address });
   const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 
-  // Connects on the first send, so a worker starts even while SMTP is down.
-  const transport = nodemailer.createTransport(smtpUrl(config));
+  // Connects on the first send, so a worker starts even while SMTP is down. A server that hangs
+  // fails the attempt within seconds (nodemailer waits up to 10 minutes on a silent socket); the
+  // delivery lane tries again later.
+  const transport = nodemailer.createTransport({ url: smtpUrl(config), connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000 });
   const renderer = createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME });
   const { baseUrl } = config;
   const email = createEmailActivities({ repos: db.repos, renderer, transport, from: config.MAIL_FROM, baseUrl, timezone: config.TIMEZONE });
@@ -107,7 +109,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
       ...createDigestActivities({ repos: db.repos, renderer, deliver: email.deliver, baseUrl, timezone: config.TIMEZONE }),
     },
   });
-  await ensureDigestSchedule(temporal, config, logger);
+  await ensureSchedules(temporal, config, logger);
   // Summaries are ready (finished or rebuilt) before the first projection can change a row.
   const tallier = startTallier(db.repos.tallies, logger);
   await tallier.ready;

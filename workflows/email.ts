@@ -1,11 +1,22 @@
 /**
- * An administrator's resend of one email from the delivery log. The API process has no SMTP
- * transport, so it asks a worker through this small workflow, whose id is per request
- * (`email-resend/<key>/<unique>`): two clicks are two resends, each audited by the API.
+ * Email workflows besides the assignments' own: an administrator's resend of one email from the
+ * delivery log, and the delivery lane that tries failed emails again.
+ *
+ * The API process has no SMTP transport, so a resend asks a worker through a small workflow whose
+ * id is per request (`email-resend/<key>/<unique>`): two clicks are two resends, each audited by
+ * the API.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { ActorRef } from '../domain/assignment';
 import type { ResendResult, createEmailActivities } from '../workers/activities/email';
+
+const { redeliverDueEmails } = proxyActivities<ReturnType<typeof createEmailActivities>>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  // One try per run: the schedule's next run, seconds later, is the retry, so a stuck run never
+  // holds the lane for long.
+  retry: { maximumAttempts: 1 },
+});
 
 const { resendEmail } = proxyActivities<ReturnType<typeof createEmailActivities>>({
   startToCloseTimeout: '1 minute',
@@ -32,4 +43,9 @@ export interface ResendEmailOutput {
 export async function resendEmailWorkflow(input: ResendEmailInput): Promise<ResendEmailOutput> {
   const result = await resendEmail({ key: input.key, again: input.again });
   return { key: input.key, result };
+}
+
+/** The delivery lane, started by a schedule (workers/schedules.ts): every failed email whose time has come. */
+export async function redeliverEmailsWorkflow(): Promise<Awaited<ReturnType<typeof redeliverDueEmails>>> {
+  return redeliverDueEmails({});
 }

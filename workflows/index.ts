@@ -1,4 +1,4 @@
 export { assignmentWorkflow } from './assignment';
 export { curatorDigestWorkflow } from './digest';
-export { resendEmailWorkflow } from './email';
+export { redeliverEmailsWorkflow, resendEmailWorkflow } from './email';
 export { recommendationWorkflow } from './recommendation';

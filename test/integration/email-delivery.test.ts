@@ -6,7 +6,7 @@ import nodemailer from 'nodemailer';
 import { simpleParser } from 'mailparser';
 import { createEmailRenderer } from '../../notifications/render';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
-import { createEmailActivities } from '../../workers/activities/email';
+import { createEmailActivities, nextTry } from '../../workers/activities/email';
 import { startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -15,14 +15,15 @@ let email: ReturnType<typeof createEmailActivities>;
 let assignmentId: string;
 
 beforeAll(async () => {
-  h = await startHarness('email');
+  // No worker: its delivery lane would send this file's failed emails through the suite's SMTP.
+  h = await startHarness('email', { worker: false });
   const tokens = await h.seedUsers();
   smtp = await startSmtpCatcher({ unknownRecipients: /^gone@/ });
   email = createEmailActivities({
     repos: h.api.db.repos,
     renderer: createEmailRenderer({ timezone: 'Asia/Tomsk', authority: 'ОГБУ «РЦРО»' }),
     timezone: 'Asia/Tomsk',
-    // No retries inside nodemailer: retrying is Temporal's job, and the test must see the failure.
+    // No retries inside nodemailer: retrying is the delivery lane's job, and the test must see the failure.
     transport: nodemailer.createTransport({ url: smtp.url, pool: false } as never),
     from: 'Kontrol <kontrol@kontrol.test>',
     baseUrl: 'https://kontrol.example.test',
@@ -69,19 +70,34 @@ describe('email delivery', () => {
     expect(smtp.messages[0].to).toEqual(['coordinator@org-a.test', 'head@org-a.test']);
   });
 
-  it('records a refused send and delivers it on a later attempt once SMTP accepts again', async () => {
+  it('records a refused send without failing, and the delivery lane sends it once its time has come', async () => {
     const key = `${assignmentId}:issued:test-3`;
+    const input = { key, template: 'assignment-issued' as const, assignmentId, to: ['coordinator' as const] };
     smtp.setRefusing(true);
     try {
-      await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).rejects.toThrow();
-      expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringMatching(/451/) });
+      // The workflow's activity completes: nothing waits on SMTP.
+      await expect(email.notifyAssignment(input)).resolves.toBe('deferred');
+      const failed = await h.api.db.repos.outbox.get(key);
+      expect(failed).toMatchObject({ status: 'failed', attempts: 1, lastError: expect.stringMatching(/451/) });
+      expect(failed!.retryAt!.getTime() - Date.now()).toBeGreaterThan(5_000);
+      // Before its time, neither another attempt nor the lane tries it.
+      await expect(email.notifyAssignment(input)).resolves.toBe('deferred');
+      expect(await email.redeliverDueEmails()).toMatchObject({ sent: 0, deferred: 0 });
+      expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ attempts: 1 });
     } finally {
       smtp.setRefusing(false);
     }
-    // The retry Temporal would make: the recorded email goes out as first rendered.
-    await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('sent');
+    await h.api.db.repos.outbox.holdUntil(key, new Date(Date.now() - 1_000));
+    expect(await email.redeliverDueEmails()).toMatchObject({ sent: 1 });
     expect(smtp.messages).toHaveLength(1);
     expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'sent', attempts: 2 });
+    expect((await h.api.db.repos.outbox.get(key))!.retryAt).toBeUndefined();
+  });
+
+  it('waits longer after every failure, up to half an hour', () => {
+    const now = new Date('2026-12-04T09:00:00Z');
+    const delays = [1, 2, 3, 4, 8, 20].map((attempts) => (nextTry(attempts, now).getTime() - now.getTime()) / 1000);
+    expect(delays).toEqual([10, 20, 40, 80, 1280, 1800]);
   });
 
   it('records a permanent refusal (550) as failed without retrying it forever', async () => {
@@ -89,7 +105,9 @@ describe('email delivery', () => {
     const key = `${assignmentId}:escalation:test-5`;
     await expect(email.notifyAssignment({ key, template: 'assignment-escalated', assignmentId, to: ['head'] })).resolves.toBe('rejected');
     expect(smtp.messages).toHaveLength(0);
-    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/550/) });
+    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/550/), retryAt: null });
+    // No retry would change a 550: the lane leaves it for an administrator.
+    expect(await email.redeliverDueEmails()).toMatchObject({ rejected: 0, sent: 0 });
   });
 
   it('sends nothing and says so when the organisation has no stored contact of that kind', async () => {

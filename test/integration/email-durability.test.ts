@@ -97,10 +97,14 @@ it('an SMTP server that refuses for a while: the log shows the failure, the emai
     }, 30_000, 'the refused attempt in the outbox');
     expect(failed.lastError).toMatch(/451/);
     expect(await caught('отказ-smtp')).toHaveLength(0);
+    // The assignment's own email activity is done with it: nothing in the workflow waits on SMTP,
+    // the retries are the delivery lane's.
+    const handle = h.api.temporal.workflow.getHandle(assignmentWorkflowId({ recommendationId: (await h.api.db.repos.assignments.get(assignmentId))!.recommendationId, organization: 'org-a', cycle: 1 }));
+    await eventually(async () => ((await handle.describe()).raw.pendingActivities?.length === 0 ? true : undefined), 20_000, 'no pending email activity');
   } finally {
     smtp.setRefusing(false);
   }
-  // Temporal retries with backoff (10 s first): the email arrives without anyone resending it.
+  // The delivery lane tries again (10 s after the failure, on its next run): the email arrives without anyone resending it.
   await eventually(async () => ((await caught('отказ-smtp')).length > 0 ? true : undefined), 60_000, 'the email once SMTP accepts');
   await new Promise((r) => setTimeout(r, 2_000));
   expect(await caught('отказ-smtp')).toHaveLength(1);

@@ -11,6 +11,7 @@ import { loadConfig, type Config } from '../../config';
 import { createLogger } from '../../config/logger';
 import { startApi, type RunningApi } from '../../api/server';
 import { createUser } from '../../api/users/router';
+import { digestScheduleId, redeliveryScheduleId } from '../../workers/schedules';
 import { startWorker, type RunningWorker } from '../../workers/worker';
 import type { Role } from '../../domain/roles';
 import { readStackInfo } from './stack-info';
@@ -133,6 +134,10 @@ export async function startHarness(name: string, options: { worker?: boolean; en
     },
     startWorker: launchWorker,
     async stop() {
+      // The schedules a worker of this harness created would go on firing on the shared server.
+      for (const id of [digestScheduleId(config.TEMPORAL_TASK_QUEUE), redeliveryScheduleId(config.TEMPORAL_TASK_QUEUE)]) {
+        await api.temporal.schedule.getHandle(id).delete().catch(() => undefined);
+      }
       await api.close().catch(() => undefined);
       for (const w of workers) await w.shutdown().catch(() => undefined);
       // Dropping through a fresh connection: the API's is closed by now.

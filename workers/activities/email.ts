@@ -1,9 +1,11 @@
 /**
  * Email activities: render an assignment email from stored data, record it in the outbox under
  * its idempotency key, and send it over SMTP. A retry, a replay or a second worker finds the key
- * already sent and sends nothing; an SMTP failure is recorded and thrown, so Temporal retries it
- * with backoff and an outage delays mail without losing it. Recipients come only from stored
- * contacts, never from workflow input.
+ * already sent and sends nothing. An SMTP failure is recorded with the time of the next try and
+ * left to the delivery lane (redeliverDueEmails, run by a schedule every few seconds): the
+ * workflow that asked for the email goes on at once, and an outage delays mail without losing
+ * it or holding up deadlines and reminders. Recipients come only from stored contacts, never from
+ * workflow input.
  */
 import { createHash } from 'node:crypto';
 import { Context } from '@temporalio/activity';
@@ -34,7 +36,8 @@ export interface NotifyAssignmentInput {
   state?: Pick<AssignmentState, 'status' | 'overdue' | 'due'>;
 }
 
-export type DeliveryResult = 'sent' | 'already-sent' | 'no-recipients' | 'unsafe-headers' | 'rejected';
+/** `deferred`: not sent now; the delivery lane tries again at the entry's retryAt. */
+export type DeliveryResult = 'sent' | 'already-sent' | 'no-recipients' | 'unsafe-headers' | 'rejected' | 'deferred';
 
 export interface ResendEmailInput {
   key: string;
@@ -47,6 +50,15 @@ export type ResendResult = DeliveryResult | 'resent';
 const HEADER_BREAK = /[\r\n]/;
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** When the lane tries a failed email again: 10 s after the first failure, doubling, at most every 30 minutes. */
+export function nextTry(attemptsSoFar: number, now = new Date()): Date {
+  const delay = Math.min(30 * 60_000, 10_000 * 2 ** Math.max(0, attemptsSoFar - 1));
+  return new Date(now.getTime() + delay);
+}
+
+/** How long an administrator's resend holds an unsent email away from the lane (its workflow gives up after a day). */
+const RESEND_HOLD_MS = 25 * 60 * 60_000;
 
 /**
  * An SMTP 5xx reply is the server's final word (no such mailbox, say): retrying would repeat it
@@ -63,6 +75,15 @@ export function isPermanentSmtpError(error: unknown): boolean {
  * the heartbeat timeout and the email retried elsewhere, instead of after the whole send timeout.
  * Outside an activity (direct calls in tests) it just runs `work`.
  */
+/** Heartbeats when called inside an activity; nothing otherwise (direct calls in tests). */
+function heartbeatIfActivity(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // not in an activity
+  }
+}
+
 async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
   let context: Context | undefined;
   try {
@@ -137,36 +158,60 @@ export function createEmailActivities({
     return info.messageId;
   }
 
-  /** Sends a recorded email unless it was sent already. */
-  async function deliver(key: string): Promise<DeliveryResult> {
+  /**
+   * Sends a recorded email unless it was sent already. A failure is recorded, with the time the
+   * lane tries again unless no retry would help, and answered `deferred`; it is never thrown.
+   * `held`: an administrator's resend, which the lane leaves alone meanwhile; its failures are
+   * thrown for its workflow to retry.
+   */
+  async function deliver(key: string, options: { held?: boolean } = {}): Promise<DeliveryResult> {
     const entry = await repos.outbox.get(key);
-    if (!entry) throw new Error(`no outbox entry ${key}`);
+    if (!entry) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `Письма ${key} нет в журнале`, nonRetryable: true });
     if (entry.status === 'sent') return 'already-sent';
+    // Not yet due, or held by a resend: whoever holds it sends it.
+    if (!options.held && entry.retryAt && entry.retryAt.getTime() > Date.now()) return 'deferred';
+    if (options.held) await repos.outbox.holdUntil(key, new Date(Date.now() + RESEND_HOLD_MS));
     const refused = refusal(entry);
     if (refused) {
-      await repos.outbox.markFailed(key, refused.error);
+      await repos.outbox.markFailed(key, refused.error, null);
       return refused.result;
     }
     try {
       await repos.outbox.markSent(key, await send(entry));
       return 'sent';
     } catch (error) {
-      await repos.outbox.markFailed(key, errorText(error));
-      if (isPermanentSmtpError(error)) return 'rejected';
-      throw error;
+      if (isPermanentSmtpError(error)) {
+        await repos.outbox.markFailed(key, errorText(error), null);
+        return 'rejected';
+      }
+      await repos.outbox.markFailed(key, errorText(error), options.held ? new Date(Date.now() + RESEND_HOLD_MS) : nextTry(entry.attempts + 1));
+      if (options.held) throw error;
+      return 'deferred';
     }
   }
 
   /**
+   * The delivery lane: tries every unsent email whose time has come, one after another. Run by a
+   * schedule (workers/schedules.ts), one run at a time; an email that fails again waits longer.
+   */
+  async function redeliverDueEmails({ limit = 200 }: { limit?: number } = {}): Promise<Record<DeliveryResult, number>> {
+    const counts: Record<DeliveryResult, number> = { sent: 0, 'already-sent': 0, 'no-recipients': 0, 'unsafe-headers': 0, rejected: 0, deferred: 0 };
+    for (const { _id } of await repos.outbox.due(new Date(), limit)) {
+      counts[await deliver(_id)]++;
+      heartbeatIfActivity();
+    }
+    return counts;
+  }
+
+  /**
    * An administrator's resend. An email that was sent when they asked goes out once more and is
-   * counted; any other is delivered as usual, so a retry that finds it delivered meanwhile (by this
-   * or by the event's own activity) sends no second copy. Failures are recorded and thrown for
-   * Temporal to retry, like any delivery.
+   * counted; any other is delivered while held away from the lane, so the two never both send it.
+   * Failures are recorded and thrown for Temporal to retry.
    */
   async function resendEmail({ key, again }: ResendEmailInput): Promise<ResendResult> {
     const entry = await repos.outbox.get(key);
     if (!entry) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `Письма ${key} нет в журнале`, nonRetryable: true });
-    if (!again || entry.status !== 'sent') return deliver(key);
+    if (!again || entry.status !== 'sent') return deliver(key, { held: true });
     const refused = refusal(entry);
     if (refused) {
       await repos.outbox.markResendFailed(key, refused.error);
@@ -183,7 +228,8 @@ export function createEmailActivities({
 
   return {
     notifyAssignment: (input: NotifyAssignmentInput) => withHeartbeat(() => notifyAssignment(input)),
-    deliver,
+    deliver: (key: string) => deliver(key),
+    redeliverDueEmails,
     resendEmail: (input: ResendEmailInput) => withHeartbeat(() => resendEmail(input)),
   };
 
