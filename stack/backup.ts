@@ -7,7 +7,7 @@
  *   kontrol-backup.json   what it is: format, versions, time, the files and their SHA-256
  *   postgres/base.tar.gz  pg_basebackup of the running cluster (WAL streamed in, consistent)
  *   postgres/pg_wal.tar.gz
- *   data/                 DATA_DIR's own files: evidence (files/), secrets/, jwt-secret, the node marker
+ *   data/                 DATA_DIR's own files: evidence (files/), secrets/, jwt-secret, session-secret, the node marker
  * It holds the database password and the token secret: keep it as safe as the server itself.
  */
 import { spawnSync } from 'node:child_process';
@@ -22,7 +22,7 @@ import { postgresBinary } from './tools';
 export const BACKUP_FORMAT = 1;
 const MANIFEST = 'kontrol-backup.json';
 /** What of DATA_DIR goes into the archive besides the cluster: state, never caches or logs. */
-const DATA_ENTRIES = ['files', 'secrets', 'jwt-secret', 'kontrol-node.json'];
+const DATA_ENTRIES = ['files', 'secrets', 'jwt-secret', 'session-secret', 'kontrol-node.json'];
 
 export interface BackupManifest {
   format: number;
