@@ -2,6 +2,7 @@
  * Email delivery against a real SMTP server (the in-process catcher): once per key, to stored
  * contacts only, and an outage that delays mail without losing it.
  */
+import { ApplicationFailure } from '@temporalio/common';
 import nodemailer from 'nodemailer';
 import { simpleParser } from 'mailparser';
 import { createEmailRenderer } from '../../notifications/render';
@@ -108,6 +109,13 @@ describe('email delivery', () => {
     expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'failed', lastError: expect.stringMatching(/550/), retryAt: null });
     // No retry would change a 550: the lane leaves it for an administrator.
     expect(await email.redeliverDueEmails()).toMatchObject({ rejected: 0, sent: 0 });
+  });
+
+  it('fails for good, typed and not retried, for an assignment that is not in the read model', async () => {
+    const failure = await email.notifyAssignment({ key: 'nowhere:issued:v1', template: 'assignment-issued', assignmentId: 'AAAAAAAAAAAA.nowhere.1', to: ['coordinator'] }).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'NotFound', nonRetryable: true });
+    expect(await h.api.db.repos.outbox.get('nowhere:issued:v1')).toBeNull();
   });
 
   it('sends nothing and says so when the organisation has no stored contact of that kind', async () => {

@@ -128,8 +128,11 @@ describe('workflow histories', () => {
   it('stored from every earlier generation replay with the current workflow code', async () => {
     const stored = (await readdir(FIXTURES)).filter((f) => f.endsWith('.binpb'));
     // Every generation: before event emails (no patch marker), with event emails only
-    // (`event-emails-v1`), and with reminders and escalation (`notification-policy-v1`).
-    expect(stored.filter((f) => f.endsWith('.before-emails.binpb'))).toHaveLength(3);
+    // (`event-emails-v1`), and with reminders and escalation (`notification-policy-v1`). The first
+    // generation includes an assignment issued already past its deadline, recorded with the code of
+    // a1d0e26: it waited before looking at the deadline, where later code looks first.
+    expect(stored.filter((f) => f.endsWith('.before-emails.binpb'))).toHaveLength(4);
+    expect(stored).toContain('assignment-issued-past-due.before-emails.binpb');
     expect(stored.filter((f) => f.endsWith('.event-emails.binpb'))).toHaveLength(3);
     expect(stored.filter((f) => !/\.(before-emails|event-emails)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
     // The recurring recommendation's two kinds of run: one ending in continue-as-new, one withdrawn.

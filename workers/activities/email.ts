@@ -46,6 +46,9 @@ export interface ResendEmailInput {
 }
 export type ResendResult = DeliveryResult | 'resent';
 
+/** A permanent condition: a typed failure Temporal does not retry. */
+const missing = (message: string) => ApplicationFailure.create({ type: FailureType.NotFound, message, nonRetryable: true });
+
 /** A line break in a header value would let stored text add headers of its own (a Bcc, say). */
 const HEADER_BREAK = /[\r\n]/;
 
@@ -238,9 +241,10 @@ export function createEmailActivities({
     if (existing?.status === 'sent') return 'already-sent';
     if (!existing) {
       const view = await repos.assignments.get(input.assignmentId);
-      if (!view) throw new Error(`assignment ${input.assignmentId} is missing from the read model`);
+      // Never retried: no retry brings back a row or a recommendation that is not there.
+      if (!view) throw missing(`assignment ${input.assignmentId} is missing from the read model`);
       const [rec, org] = await Promise.all([repos.recommendations.get(view.recommendationId), repos.organizations.get(view.organization)]);
-      if (!rec) throw new Error(`recommendation ${view.recommendationId} is missing from the registry`);
+      if (!rec) throw missing(`recommendation ${view.recommendationId} is missing from the registry`);
       const seen = input.state ?? { status: view.status, overdue: view.overdue, due: view.due.toISOString() };
       const due = new Date(seen.due);
       const data: AssignmentEmailData = {

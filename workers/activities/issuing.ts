@@ -9,7 +9,8 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
+import { FailureType } from '../../domain/errors';
 import type { ActorRef } from '../../domain/assignment';
 import { FIRST_CYCLE, assignmentId, assignmentWorkflowId } from '../../domain/ids';
 import type { Repositories } from '../../store/repositories';
@@ -40,7 +41,8 @@ export function createIssuingActivities({
   return {
     async startAssignmentBatch(input: BatchInput & { issuedBy: ActorRef; /** Absent for a one-off recommendation: its first cycle. */ cycle?: CycleToIssue }): Promise<{ count: number; done: boolean }> {
       const rec = await repos.recommendations.get(input.recommendationId);
-      if (!rec) throw new Error(`recommendation ${input.recommendationId} is missing from the registry`);
+      // Permanent: no retry brings it back, and the recommendation's workflow fails saying so.
+      if (!rec) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `recommendation ${input.recommendationId} is missing from the registry`, nonRetryable: true });
       const batch = rec.assignees.slice(input.offset, input.offset + input.limit);
       const cycle = input.cycle?.cycle ?? FIRST_CYCLE;
       const due = input.cycle ? new Date(input.cycle.due) : rec.deadline.due;
