@@ -206,6 +206,9 @@ async function main(options: Options) {
     MONGODB_URI: services.mongoUri,
     SMTP_URL: services.smtpUrl,
     JWT_SECRET: randomBytes(32).toString('hex'),
+    SESSION_SECRET: randomBytes(32).toString('hex'),
+    // Production requires it; nobody follows the links in the benchmark's emails.
+    BASE_URL: 'https://kontrol.bench.invalid',
     // Every executor logs in from the same address within a minute.
     LOGIN_RATE_LIMIT: '1000000',
     ADMIN_EMAIL: 'admin@bench.kontrol.test',
