@@ -26,6 +26,7 @@ import { loadConfig } from '../config';
 import { resolveDeadline } from '../domain/deadline';
 import { FIRST_CYCLE, assignmentWorkflowId, recommendationWorkflowId } from '../domain/ids';
 import { WORKER_NODE_FLAGS } from '../stack/node';
+import { digestScheduleId, redeliveryScheduleId } from '../workers/schedules';
 import { spawnProcess, type ManagedProcess } from '../stack/processes';
 import { loadCalendar } from '../store/calendar';
 import { ensureBuilt } from './lib/build';
@@ -207,8 +208,9 @@ async function main(options: Options) {
     SMTP_URL: services.smtpUrl,
     JWT_SECRET: randomBytes(32).toString('hex'),
     SESSION_SECRET: randomBytes(32).toString('hex'),
-    // Production requires it; nobody follows the links in the benchmark's emails.
-    BASE_URL: 'https://kontrol.bench.invalid',
+    // Production requires it. Plain http, as the benchmark talks to the API: with https the session
+    // cookie would be Secure and never come back over http.
+    BASE_URL: 'http://127.0.0.1',
     // Every executor logs in from the same address within a minute.
     LOGIN_RATE_LIMIT: '1000000',
     ADMIN_EMAIL: 'admin@bench.kontrol.test',
@@ -221,6 +223,13 @@ async function main(options: Options) {
   // The API in this process, logging to stderr (createLogger would write to stdout).
   const api: RunningApi = await startApi(appConfig, pino({ name: 'api', level: 'warn' }, pino.destination(2)));
   onCleanup('api', () => api.close());
+  // The worker creates the digest and delivery-lane schedules for its queue: on an external
+  // Temporal they would go on firing after the run.
+  onCleanup('schedules', async () => {
+    for (const id of [digestScheduleId(appConfig.TEMPORAL_TASK_QUEUE), redeliveryScheduleId(appConfig.TEMPORAL_TASK_QUEUE)]) {
+      await api.temporal.schedule.getHandle(id).delete().catch(() => undefined);
+    }
+  });
   if (services.external.mongo) onCleanup('drop database', () => api.db.connection.dropDatabase());
   const http = httpClient(api.url);
   log(`api at ${api.url}`);

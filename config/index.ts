@@ -9,6 +9,9 @@ const boolean = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
+/** The demo users' password, printed in the README and by `npm start`. */
+const PUBLISHED_DEMO_PASSWORD = 'kontrol-demo';
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -39,7 +42,7 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   DEMO_DATA: boolean.default(false),
   /** Password of every demo user (DEMO_DATA). */
-  DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').default('kontrol-demo'),
+  DEMO_PASSWORD: z.string().min(8, 'must be at least 8 characters').default(PUBLISHED_DEMO_PASSWORD),
 
   TIMEZONE: z.string().default('Asia/Tomsk'),
   /**
@@ -128,7 +131,9 @@ function productionProblems(values: z.infer<typeof schema>, given: Record<string
   if (!values.SESSION_SECRET) problems.push('SESSION_SECRET: required in production');
   if (values.JWT_SECRET && values.JWT_SECRET === values.SESSION_SECRET) problems.push('SESSION_SECRET: must differ from JWT_SECRET');
   if (!values.BASE_URL) problems.push('BASE_URL: required in production (links in emails point there)');
-  if (values.DEMO_DATA && !given.DEMO_PASSWORD) problems.push('DEMO_DATA: demo users in production need a DEMO_PASSWORD of their own, not the published default');
+  if (values.DEMO_DATA && (!given.DEMO_PASSWORD || values.DEMO_PASSWORD === PUBLISHED_DEMO_PASSWORD)) {
+    problems.push('DEMO_DATA: demo users in production need a DEMO_PASSWORD of their own, not the published default');
+  }
   return problems;
 }
 

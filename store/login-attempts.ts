@@ -23,13 +23,22 @@ const SWEEP_MS = 10 * 60_000;
 export function createLoginAttempts(model: Model<LoginAttempt>) {
   let sweptAt = Date.now();
   return {
-    /** Records one attempt; returns the key's attempts within the window and when the oldest leaves it. */
-    async record(key: string, windowMs: number, now = new Date()): Promise<{ count: number; resetTime: Date }> {
-      await model.create({ _id: randomUUID(), key, at: now });
+    /**
+     * Records one attempt; returns the key's attempts within the window (this one included) and
+     * when the oldest leaves it. Attempts beyond the limit are answered, not stored: a key holds at
+     * most `limit` documents, however hard it is hammered, and is let in again as they age out.
+     */
+    async record(key: string, windowMs: number, limit: number, now = new Date()): Promise<{ count: number; resetTime: Date }> {
       const since = now.getTime() - windowMs;
       const attempts = await model.find({ key }, { at: 1 }).lean();
       const live = attempts.map((a) => a.at.getTime()).filter((at) => at > since);
       if (live.length < attempts.length) await model.deleteMany({ key, at: { $lte: new Date(since) } });
+      if (live.length < limit) {
+        await model.create({ _id: randomUUID(), key, at: now });
+        live.push(now.getTime());
+      } else {
+        live.push(Number.POSITIVE_INFINITY);
+      }
       if (now.getTime() - sweptAt > SWEEP_MS) {
         sweptAt = now.getTime();
         await model.deleteMany({ at: { $lte: new Date(since) } });

@@ -270,6 +270,8 @@ export interface OutboxEmail {
    * would help (a 5xx reply, no recipients), or while an administrator's resend holds it.
    */
   retryAt?: Date | null;
+  /** Who claimed it until retryAt: the delivery lane or an administrator's resend. */
+  claimedBy?: 'lane' | 'resend' | null;
   messageId?: string;
   sentAt?: Date;
   /** Sent again on an administrator's request after it had been sent; absent before the first. */
@@ -468,6 +470,7 @@ const outboxSchema = new Schema<OutboxEmail>(
     attempts: { type: Number, default: 0 },
     lastError: String,
     retryAt: Date,
+    claimedBy: String,
     messageId: String,
     sentAt: Date,
     resends: Number,

@@ -508,15 +508,25 @@ export function createRepositories(models: Models, options: { timezone: string }
       return (await models.outbox.findById(entry._id).lean())!;
     },
     async markSent(key: string, messageId: string): Promise<void> {
-      await models.outbox.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: 1, retryAt: 1 } });
+      await models.outbox.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: 1, retryAt: 1, claimedBy: 1 } });
     },
     /** A failed attempt: tried again from `retryAt` by the delivery lane, or never (null). */
     async markFailed(key: string, error: string, retryAt: Date | null): Promise<void> {
-      await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error.slice(0, 2000), retryAt }, $inc: { attempts: 1 } });
+      await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error.slice(0, 2000), retryAt, claimedBy: null }, $inc: { attempts: 1 } });
     },
-    /** Sets when the lane may next try an unsent email (an administrator's resend holds it meanwhile). */
+    /** Sets when the lane may next try an unsent email. */
     async holdUntil(key: string, retryAt: Date): Promise<void> {
       await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { retryAt } });
+    },
+    /**
+     * Claims an unsent email for one sender until `until`: succeeds only if its retryAt is still
+     * the one the sender read, so of two senders that read the same entry one claims it and the
+     * other backs off (a compare-and-set: atomic on MongoDB; on FerretDB, whose updates are a read
+     * and a write, two claims in the same instant could both succeed).
+     */
+    async claim(key: string, seen: Date | null, until: Date, by: 'lane' | 'resend'): Promise<boolean> {
+      const result = await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' }, retryAt: seen }, { $set: { retryAt: until, claimedBy: by } });
+      return result.modifiedCount === 1;
     },
     /**
      * Unsent emails due for another try, earliest first: failed ones whose retryAt has come, and
@@ -525,11 +535,15 @@ export function createRepositories(models: Models, options: { timezone: string }
      */
     async due(now: Date, limit: number, staleMs = 5 * 60_000): Promise<Array<Pick<OutboxEmail, '_id' | 'retryAt'>>> {
       const [failed, pending] = await Promise.all([
-        models.outbox.find({ status: 'failed' }, { _id: 1, retryAt: 1 }).lean(),
-        models.outbox.find({ status: 'pending' }, { _id: 1, createdAt: 1 }).lean(),
+        // Not those no retry would help (retryAt null), which stay failed until an administrator acts.
+        models.outbox.find({ status: 'failed', retryAt: { $ne: null } }, { _id: 1, retryAt: 1 }).lean(),
+        models.outbox.find({ status: 'pending' }, { _id: 1, createdAt: 1, retryAt: 1 }).lean(),
       ]);
       const dueFailed = failed.filter((e) => e.retryAt && e.retryAt <= now);
-      const stalePending = pending.filter((e) => e.createdAt && e.createdAt.getTime() <= now.getTime() - staleMs).map((e) => ({ _id: e._id, retryAt: e.createdAt }));
+      // A pending one whose first sender died: its claim has lapsed, or it never had one.
+      const stalePending = pending
+        .filter((e) => (e.retryAt ? e.retryAt <= now : Boolean(e.createdAt && e.createdAt.getTime() <= now.getTime() - staleMs)))
+        .map((e) => ({ _id: e._id, retryAt: e.retryAt ?? e.createdAt }));
       return [...dueFailed, ...stalePending].sort((a, b) => a.retryAt!.getTime() - b.retryAt!.getTime()).slice(0, limit);
     },
     /** An administrator's resend of an email sent before: counted, and the entry stays sent. */

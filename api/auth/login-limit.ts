@@ -19,7 +19,7 @@ export function loginLimiter({
 }): RequestHandler {
   const windowMs = rate.windowSeconds * 1000;
   const store: Store = {
-    increment: (key) => attempts.record(key, windowMs).then(({ count, resetTime }) => ({ totalHits: count, resetTime })),
+    increment: (key) => attempts.record(key, windowMs, rate.limit).then(({ count, resetTime }) => ({ totalHits: count, resetTime })),
     decrement: (key) => attempts.forgetLatest(key),
     resetKey: (key) => attempts.forget(key),
   };

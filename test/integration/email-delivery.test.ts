@@ -95,6 +95,27 @@ describe('email delivery', () => {
     expect((await h.api.db.repos.outbox.get(key))!.retryAt).toBeUndefined();
   });
 
+  it('lets one sender at a time claim a failed email: the lane and a resend never both send it', async () => {
+    const key = `${assignmentId}:issued:test-claim`;
+    smtp.setRefusing(true);
+    try {
+      await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('deferred');
+    } finally {
+      smtp.setRefusing(false);
+    }
+    const outbox = h.api.db.repos.outbox;
+    await outbox.holdUntil(key, new Date(Date.now() - 1_000));
+    const seen = (await outbox.get(key))!.retryAt!;
+    // Two senders that read the same entry: the first claim wins, the second finds it changed.
+    expect(await outbox.claim(key, seen, new Date(Date.now() + 60_000), 'lane')).toBe(true);
+    expect(await outbox.claim(key, seen, new Date(Date.now() + 60_000), 'resend')).toBe(false);
+    // While the lane holds it, neither a resend nor another run of the lane sends it.
+    await expect(email.resendEmail({ key, again: false })).resolves.toBe('deferred');
+    expect(await email.redeliverDueEmails()).toMatchObject({ sent: 0 });
+    expect(smtp.messages).toHaveLength(0);
+    expect(await outbox.get(key)).toMatchObject({ status: 'failed', claimedBy: 'lane' });
+  });
+
   it('waits longer after every failure, up to half an hour', () => {
     const now = new Date('2026-12-04T09:00:00Z');
     const delays = [1, 2, 3, 4, 8, 20].map((attempts) => (nextTry(attempts, now).getTime() - now.getTime()) / 1000);

@@ -26,6 +26,7 @@ describe('configuration in production', () => {
     ['a session secret equal to the token secret', { SESSION_SECRET: SECRET_A }, /SESSION_SECRET: must differ from JWT_SECRET/],
     ['no BASE_URL', { BASE_URL: '' }, /BASE_URL: required in production/],
     ['demo users with the published password', { DEMO_DATA: 'true' }, /DEMO_DATA: demo users in production need a DEMO_PASSWORD/],
+    ['demo users with the published password set explicitly', { DEMO_DATA: 'true', DEMO_PASSWORD: 'kontrol-demo' }, /DEMO_DATA: demo users in production need a DEMO_PASSWORD/],
   ])('refuses to start with %s', (_what, change, message) => {
     expect(problemsOf({ ...production, ...change })).toMatch(message);
   });

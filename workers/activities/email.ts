@@ -60,8 +60,16 @@ export function nextTry(attemptsSoFar: number, now = new Date()): Date {
   return new Date(now.getTime() + delay);
 }
 
-/** How long an administrator's resend holds an unsent email away from the lane (its workflow gives up after a day). */
-const RESEND_HOLD_MS = 25 * 60 * 60_000;
+/**
+ * How long an administrator's resend holds an unsent email away from the lane: a little longer
+ * than its workflow waits between tries (at most 10 minutes), renewed by each; once the resend
+ * gives up (after a day), the lane takes the email back within this.
+ */
+const RESEND_HOLD_MS = 15 * 60_000;
+/** How long the lane's claim on one email lasts: longer than one send can take (SMTP timeouts in workers/worker.ts). */
+const LANE_CLAIM_MS = 2 * 60_000;
+/** How long one run of the lane sends before it leaves the rest to the next run (its activity times out at 10 minutes). */
+const LANE_BUDGET_MS = 4 * 60_000;
 
 /**
  * An SMTP 5xx reply is the server's final word (no such mailbox, say): retrying would repeat it
@@ -78,6 +86,15 @@ export function isPermanentSmtpError(error: unknown): boolean {
  * the heartbeat timeout and the email retried elsewhere, instead of after the whole send timeout.
  * Outside an activity (direct calls in tests) it just runs `work`.
  */
+/** Whether the activity running this was cancelled (its run timed out or was cut off); false outside one. */
+function laneCancelled(): boolean {
+  try {
+    return Context.current().cancellationSignal.aborted;
+  } catch {
+    return false;
+  }
+}
+
 /** Heartbeats when called inside an activity; nothing otherwise (direct calls in tests). */
 function heartbeatIfActivity(): void {
   try {
@@ -167,13 +184,19 @@ export function createEmailActivities({
    * `held`: an administrator's resend, which the lane leaves alone meanwhile; its failures are
    * thrown for its workflow to retry.
    */
-  async function deliver(key: string, options: { held?: boolean } = {}): Promise<DeliveryResult> {
+  async function deliver(key: string, options: { held?: boolean; lane?: boolean } = {}): Promise<DeliveryResult> {
     const entry = await repos.outbox.get(key);
     if (!entry) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `Письма ${key} нет в журнале`, nonRetryable: true });
     if (entry.status === 'sent') return 'already-sent';
-    // Not yet due, or held by a resend: whoever holds it sends it.
-    if (!options.held && entry.retryAt && entry.retryAt.getTime() > Date.now()) return 'deferred';
-    if (options.held) await repos.outbox.holdUntil(key, new Date(Date.now() + RESEND_HOLD_MS));
+    // Not yet due, or claimed by another sender: whoever holds it sends it. An administrator's
+    // resend goes ahead of the wait (they asked now), never ahead of the lane in mid-send.
+    if (entry.retryAt && entry.retryAt.getTime() > Date.now() && (!options.held || entry.claimedBy === 'lane')) return 'deferred';
+    // The lane and a resend may find the same failed email: each claims it first, and the one
+    // that loses the claim leaves it to the other.
+    if (options.held || options.lane) {
+      const until = new Date(Date.now() + (options.held ? RESEND_HOLD_MS : LANE_CLAIM_MS));
+      if (!(await repos.outbox.claim(key, entry.retryAt ?? null, until, options.held ? 'resend' : 'lane'))) return 'deferred';
+    }
     const refused = refusal(entry);
     if (refused) {
       await repos.outbox.markFailed(key, refused.error, null);
@@ -199,8 +222,12 @@ export function createEmailActivities({
    */
   async function redeliverDueEmails({ limit = 200 }: { limit?: number } = {}): Promise<Record<DeliveryResult, number>> {
     const counts: Record<DeliveryResult, number> = { sent: 0, 'already-sent': 0, 'no-recipients': 0, 'unsafe-headers': 0, rejected: 0, deferred: 0 };
+    const started = Date.now();
     for (const { _id } of await repos.outbox.due(new Date(), limit)) {
-      counts[await deliver(_id)]++;
+      // Well inside the activity's timeout, and never past a cancellation: a run cut off would
+      // leave a second lane sending beside the next one.
+      if (Date.now() - started > LANE_BUDGET_MS || laneCancelled()) break;
+      counts[await deliver(_id, { lane: true })]++;
       heartbeatIfActivity();
     }
     return counts;
