@@ -333,9 +333,12 @@ export function createRepositories(models: Models, options: { timezone: string }
         if (!isDuplicateKey(error)) throw error;
       }
     },
-    /** Withdraws a row whose workflow never started (version 0); says whether it did. */
+    /**
+     * Withdraws a row whose workflow never started (version 0); says whether it did. It takes the
+     * version of a withdrawal after issue (2), never that of a first projection (1).
+     */
     async withdrawUnstarted(id: string): Promise<boolean> {
-      const result = await oneAtATime(id, () => models.assignments.updateOne({ _id: id, version: 0 }, { $set: { status: 'withdrawn', version: 1, tallyDirty: true } }));
+      const result = await oneAtATime(id, () => models.assignments.updateOne({ _id: id, version: 0 }, { $set: { status: 'withdrawn', version: 2, tallyDirty: true } }));
       return result.modifiedCount === 1;
     },
     get: (id: string) => models.assignments.findById(id).lean(),
@@ -364,7 +367,7 @@ export function createRepositories(models: Models, options: { timezone: string }
      */
     async openPage(recommendationId: string, offset: number, limit: number) {
       const query: QueryFilter<AssignmentView> = { recommendationId };
-      const rows = await models.assignments.find(query, { _id: 1, organization: 1, cycle: 1, status: 1 }).sort({ _id: 1 }).skip(offset).limit(limit).lean();
+      const rows = await models.assignments.find(query, { _id: 1, organization: 1, cycle: 1, status: 1, due: 1, version: 1 }).sort({ _id: 1 }).skip(offset).limit(limit).lean();
       const total = await models.assignments.countDocuments(query);
       return { rows: rows.filter((r) => r.status !== 'accepted' && r.status !== 'withdrawn'), count: rows.length, done: offset + rows.length >= total };
     },

@@ -3,7 +3,12 @@
  * run of its own), and an issue and a withdrawal fired at the same moment always end in one
  * consistent state: the recommendation withdrawn, no row left open and no assignment running.
  */
-import { WorkflowExecutionStatusName } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowExecutionStatusName } from '@temporalio/client';
+import { WorkflowIdReusePolicy } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createIssuingActivities } from '../../workers/activities/issuing';
+import { assignmentWorkflow } from '../../workflows';
+import { submitEvidenceUpdate } from '../../workflows/definitions';
 import { assignmentWorkflowId, recommendationWorkflowId } from '../../domain/ids';
 import { eventually, startHarness, type Harness } from '../support/harness';
 
@@ -136,6 +141,39 @@ describe('an action right after issuing', () => {
       expect({ id: a.id, events: history.map((e) => e.action) }).toEqual({ id: a.id, events: ['issued', 'submitted'] });
     }
   }, 180_000);
+});
+
+describe('an assignment withdrawn before its workflow started', () => {
+  it('takes the workflow id with a run that ends at once, so a late action cannot start it', async () => {
+    const id = await draft(['org-c']);
+    // Issued in the registry and the read model, but its workflows never started: the moment a
+    // withdrawal overtakes the issuing.
+    const actor = { id: 'u-curator', email: 'curator@kontrol.test', role: 'curator' as const };
+    const rec = (await h.api.db.repos.recommendations.markIssued(id, actor))!;
+    const [row] = await h.api.db.repos.assignments.ensureIssued(rec, ['org-c']);
+    const activities = createIssuingActivities({ temporal: h.api.temporal, repos: h.api.db.repos, taskQueue: h.config.TEMPORAL_TASK_QUEUE });
+    const batch = await new MockActivityEnvironment().run(activities.withdrawAssignmentBatch, { recommendationId: id, actor, reason: 'Отменено до начала', offset: 0, limit: 10 });
+    expect(batch).toMatchObject({ withdrawn: 1, done: true });
+
+    const workflowId = assignmentWorkflowId({ recommendationId: id, organization: 'org-c', cycle: 1 });
+    await ended(workflowId);
+    expect(await h.api.temporal.workflow.getHandle(workflowId).result()).toMatchObject({ status: 'withdrawn', version: 2 });
+    expect(await h.api.db.repos.assignments.get(row._id)).toMatchObject({ status: 'withdrawn', version: 2 });
+    // An action that read the row before the withdrawal and starts the workflow with itself:
+    // refused, and nothing runs.
+    const late = h.api.temporal.workflow.executeUpdateWithStart(submitEvidenceUpdate, {
+      args: [{ actor: { id: 'u-c', email: 'executor@org-c.test', role: 'executor' }, evidenceId: 'late', comment: 'Поздно', files: 0 }],
+      startWorkflowOperation: new WithStartWorkflowOperation(assignmentWorkflow, {
+        workflowId,
+        taskQueue: h.config.TEMPORAL_TASK_QUEUE,
+        args: [{ assignmentId: row._id, recommendationId: id, organization: 'org-c', cycle: 1, due: row.due.toISOString(), issuedBy: actor }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }),
+    });
+    await expect(late).rejects.toBeInstanceOf(Error);
+    expect(await status(workflowId)).toBe('COMPLETED');
+  });
 });
 
 describe('an issue and a withdrawal fired at the same moment', () => {

@@ -11,7 +11,7 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure, WorkflowIdReusePolicy } from '@temporalio/common';
 import { FailureType } from '../../domain/errors';
-import type { ActorRef } from '../../domain/assignment';
+import { type ActorRef, apply, initialState } from '../../domain/assignment';
 import { FIRST_CYCLE, assignmentId, assignmentWorkflowId } from '../../domain/ids';
 import type { Repositories } from '../../store/repositories';
 import { inParallel } from '../../store/serialize';
@@ -38,6 +38,35 @@ export function createIssuingActivities({
   repos: Repositories;
   taskQueue: string;
 }) {
+  /**
+   * Closes an assignment whose workflow never started. Its workflow is started already withdrawn
+   * (a run that ends at once), which takes the workflow id: an action arriving now, which would
+   * start the workflow with itself (update-with-start, REJECT_DUPLICATE), finds it ended instead.
+   * If an action got there first, its run is withdrawn like any other.
+   */
+  async function closeUnstarted(row: { _id: string; organization: string; cycle: number; due: Date }, input: { recommendationId: string; actor: ActorRef; reason: string }): Promise<boolean> {
+    const key = { recommendationId: input.recommendationId, organization: row.organization, cycle: row.cycle };
+    const issued = initialState(row.due.toISOString());
+    const closed = apply(issued, { type: 'withdraw', reason: input.reason }, Date.now(), input.actor).state;
+    const args: AssignmentWorkflowInput = { assignmentId: row._id, ...key, due: issued.due, issuedBy: input.actor, state: closed };
+    try {
+      await temporal.workflow.start('assignmentWorkflow', { workflowId: assignmentWorkflowId(key), taskQueue, args: [args], workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      try {
+        await temporal.workflow.getHandle(assignmentWorkflowId(key)).executeUpdate(withdrawAssignmentUpdate, {
+          args: [{ actor: input.actor, reason: input.reason }],
+          updateId: `withdraw:${input.recommendationId}`,
+        });
+        return true;
+      } catch (updateError) {
+        if (updateError instanceof WorkflowUpdateFailedError || isEndedRunError(updateError)) return false;
+        throw updateError;
+      }
+    }
+    return repos.assignments.withdrawUnstarted(row._id);
+  }
+
   return {
     async startAssignmentBatch(input: BatchInput & { issuedBy: ActorRef; /** Absent for a one-off recommendation: its first cycle. */ cycle?: CycleToIssue }): Promise<{ count: number; done: boolean }> {
       const rec = await repos.recommendations.get(input.recommendationId);
@@ -99,7 +128,7 @@ export function createIssuingActivities({
           const finished = isEndedRunError(error);
           if (!(error instanceof WorkflowUpdateFailedError) && !finished) throw error;
           // Never started (withdrawn while issuing was under way): only its read-model row exists.
-          if (error instanceof WorkflowNotFoundError && (await repos.assignments.withdrawUnstarted(row._id))) withdrawn++;
+          if (error instanceof WorkflowNotFoundError && row.version === 0 && (await closeUnstarted(row, input))) withdrawn++;
         }
         heartbeat(++seen);
       });
