@@ -33,17 +33,13 @@ export function createLoginAttempts(model: Model<LoginAttempt>) {
       const attempts = await model.find({ key }, { at: 1 }).lean();
       const live = attempts.map((a) => a.at.getTime()).filter((at) => at > since);
       if (live.length < attempts.length) await model.deleteMany({ key, at: { $lte: new Date(since) } });
-      if (live.length < limit) {
-        await model.create({ _id: randomUUID(), key, at: now });
-        live.push(now.getTime());
-      } else {
-        live.push(Number.POSITIVE_INFINITY);
-      }
+      if (live.length < limit) await model.create({ _id: randomUUID(), key, at: now });
       if (now.getTime() - sweptAt > SWEEP_MS) {
         sweptAt = now.getTime();
         await model.deleteMany({ at: { $lte: new Date(since) } });
       }
-      return { count: live.length, resetTime: new Date(Math.min(...live) + windowMs) };
+      const oldest = live.length > 0 ? Math.min(...live) : now.getTime();
+      return { count: live.length + 1, resetTime: new Date(oldest + windowMs) };
     },
     /** Takes back the key's latest attempt. */
     async forgetLatest(key: string): Promise<void> {

@@ -180,12 +180,9 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
     return description.memo?.purpose === 'withdraw';
   }
 
-  /** Rows written for assignments whose workflows never started: withdrawn in the read model only. */
+  /** Rows written for assignments whose workflows never started (version 0): withdrawn in the read model only. */
   async function withdrawUnstartedRows(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      const row = await repos.assignments.get(id);
-      if (row?.version === 0) await repos.assignments.withdrawUnstarted(id);
-    }
+    for (const id of ids) await repos.assignments.withdrawUnstarted(id);
   }
   return service;
 }

@@ -81,36 +81,26 @@ export function isPermanentSmtpError(error: unknown): boolean {
   return typeof code === 'number' && code >= 500 && code < 600;
 }
 
+/** The running activity's context; undefined outside one (direct calls in tests). */
+function activityContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the activity running this was cancelled (its run timed out or was cut off); false outside one. */
+const laneCancelled = (): boolean => activityContext()?.cancellationSignal.aborted ?? false;
+
 /**
  * Heartbeats while `work` runs inside an activity, so a worker killed mid-send is noticed within
  * the heartbeat timeout and the email retried elsewhere, instead of after the whole send timeout.
  * Outside an activity (direct calls in tests) it just runs `work`.
  */
-/** Whether the activity running this was cancelled (its run timed out or was cut off); false outside one. */
-function laneCancelled(): boolean {
-  try {
-    return Context.current().cancellationSignal.aborted;
-  } catch {
-    return false;
-  }
-}
-
-/** Heartbeats when called inside an activity; nothing otherwise (direct calls in tests). */
-function heartbeatIfActivity(): void {
-  try {
-    Context.current().heartbeat();
-  } catch {
-    // not in an activity
-  }
-}
-
 async function withHeartbeat<T>(work: () => Promise<T>): Promise<T> {
-  let context: Context | undefined;
-  try {
-    context = Context.current();
-  } catch {
-    return work();
-  }
+  const context = activityContext();
+  if (!context) return work();
   context.heartbeat();
   const timer = setInterval(() => context.heartbeat(), 1_000);
   try {
@@ -228,7 +218,7 @@ export function createEmailActivities({
       // leave a second lane sending beside the next one.
       if (Date.now() - started > LANE_BUDGET_MS || laneCancelled()) break;
       counts[await deliver(_id, { lane: true })]++;
-      heartbeatIfActivity();
+      activityContext()?.heartbeat();
     }
     return counts;
   }
