@@ -80,6 +80,17 @@ export function createApp({ config, db, temporal, files, tokens, logger, session
   app.use(createHealthRouter({ db, temporal, taskQueue: config.TEMPORAL_TASK_QUEUE, servicesStatusFile: config.KONTROL_SERVICES_STATUS }));
   app.use(express.json({ limit: '1mb' }));
 
+  // Methods are checked against the document before any router sees the request: PUT
+  // /api/calendar/deadline must be 405, not the PUT /api/calendar/:year route refusing "deadline" as
+  // a year. OPTIONS answers with the declared methods, not Express's guess from matching routes.
+  app.use((req, res, next) => {
+    const allowed = req.path.startsWith('/api/') ? docs.methodsFor(req.path) : undefined;
+    if (!allowed) return next();
+    res.setHeader('Allow', allowed.join(', '));
+    if (req.method === 'OPTIONS') return void res.status(204).end();
+    if (allowed.includes(req.method)) return next();
+    next(new AppError(405, 'method_not_allowed', `Метод ${req.method} для этого адреса не поддерживается`));
+  });
   app.use('/api/auth', createAuthRouter({ repos, tokens, docs, rate: { limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW_SECONDS } }));
   const requireLogin = authenticate({ tokens, repos });
   app.use('/api/organizations', requireLogin, createOrganizationsRouter({ repos, docs }));
@@ -146,13 +157,6 @@ export function createApp({ config, db, temporal, files, tokens, logger, session
   app.use('/api/docs', swaggerUi.serve, swaggerUi.setup(openapi, { customSiteTitle: 'Kontrol API' }));
 
   app.use((req, res, next) => (req.path === '/api' || req.path.startsWith('/api/') ? next() : pages(req, res, next)));
-  // A path the API has, asked with a method it does not take (TRACE, PATCH on a read-only one…).
-  app.use((req, res, next) => {
-    const allowed = req.path.startsWith('/api/') ? docs.methodsFor(req.path) : undefined;
-    if (!allowed || allowed.includes(req.method)) return next();
-    res.setHeader('Allow', allowed.join(', '));
-    next(new AppError(405, 'method_not_allowed', `Метод ${req.method} для этого адреса не поддерживается`));
-  });
   app.use(notFoundRoute);
   app.use(errorMiddleware({ uploadMaxFileMb: config.UPLOAD_MAX_FILE_MB, uploadMaxFiles: config.UPLOAD_MAX_FILES }));
   return { app, services: { recommendations, assignments } };

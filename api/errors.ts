@@ -9,6 +9,7 @@ import { ZodError } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { FailureType } from '../domain/errors';
+import { isTemporalUnavailable } from '../temporal/errors';
 
 export class AppError extends Error {
   constructor(
@@ -26,6 +27,13 @@ export const unauthorized = (message = 'Требуется вход в сист�
 export const forbidden = (message = 'Недостаточно прав для этого действия') => new AppError(403, 'forbidden', message);
 export const notFound = (message = 'Не найдено') => new AppError(404, 'not_found', message);
 export const conflict = (message: string, details?: unknown) => new AppError(409, 'conflict', message, details);
+/**
+ * The request is well formed but names something that is not there now (an organisation, a group)
+ * or that cannot take it (an empty group): a conflict with the stored state, which the client can
+ * resolve, unlike a 400 that no state of the server would accept.
+ */
+export const unknownReference = (message: string, details?: unknown) => new AppError(409, 'unknown_reference', message, details);
+export const unavailable = () => new AppError(503, 'unavailable', 'Служба временно недоступна. Повторите через несколько секунд');
 export const tooLarge = (message: string, details?: unknown) => new AppError(413, 'payload_too_large', message, details);
 
 export function validationError(error: ZodError): AppError {
@@ -56,6 +64,7 @@ export function errorMiddleware({ uploadMaxFileMb, uploadMaxFiles }: { uploadMax
     const appError = toAppError(error, { uploadMaxFileMb, uploadMaxFiles });
     if (appError.status >= 500) req.log?.error({ err: error }, 'request failed');
     if (res.headersSent) return;
+    if (appError.status === 503) res.setHeader('Retry-After', '5');
     const body: { code: string; message: string; details?: unknown } = { code: appError.code, message: appError.message };
     if (appError.details !== undefined) body.details = appError.details;
     res.status(appError.status).json({ error: body });
@@ -78,6 +87,10 @@ export function toAppError(error: unknown, limits: { uploadMaxFileMb: number; up
         return badRequest(`Неверная форма отправки файлов (${error.field ?? error.code})`);
     }
   }
+  if (isStoreUnavailable(error) || isTemporalUnavailable(error)) return unavailable();
+  // busboy's words for a multipart body it cannot read (no boundary, a broken part header…).
+  if (error instanceof Error && /^(Multipart: |Malformed part header|Unexpected end of form|Part terminated early)/.test(error.message))
+    return badRequest('Неверная форма отправки файлов (multipart/form-data)');
   const status = (error as { status?: number; type?: string }).status;
   const type = (error as { type?: string }).type;
   if (type === 'entity.parse.failed') return badRequest('Тело запроса не является корректным JSON');
@@ -87,3 +100,25 @@ export function toAppError(error: unknown, limits: { uploadMaxFileMb: number; up
 }
 
 export const notFoundRoute: RequestHandler = (_req, _res, next) => next(notFound('Такого адреса нет'));
+
+/** The driver's errors for a database it cannot reach (FerretDB restarting) or that is not there yet. */
+const UNREACHABLE_DATABASE = new Set([
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+]);
+
+/**
+ * MongoDB (FerretDB) is out for a while: unreachable, or up while the PostgreSQL under it restarts
+ * (FerretDB then answers with PostgreSQL's connection errors, SQLSTATE class 08 and 57P0x), or
+ * mongoose gave up waiting for a connection. The request may be retried as it is.
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (UNREACHABLE_DATABASE.has(error.name)) return true;
+  if (error.name === 'MongooseError' && /buffering timed out/.test(error.message)) return true;
+  return error.name === 'MongoServerError' && /SQLSTATE (08\w{3}|57P0\d)|connection refused|failed to connect/i.test(error.message);
+}

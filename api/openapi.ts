@@ -31,7 +31,14 @@ interface RouteSpec {
   query?: z.ZodObject;
   body?: z.ZodType;
   multipart?: z.ZodType;
-  response?: { status?: number; description: string; schema?: z.ZodType; contentType?: string };
+  response?: {
+    status?: number;
+    description: string;
+    schema?: z.ZodType;
+    contentType?: string;
+    /** Other content types the same answer may come in, chosen by the request (such as ?part=html). */
+    alternatives?: Record<string, z.ZodType>;
+  };
   /** Successful answers besides the main one, such as a 202 for work still under way. */
   otherResponses?: { status: number; description: string; schema?: z.ZodType }[];
   errors?: number[];
@@ -40,7 +47,7 @@ interface RouteSpec {
 export class ApiDocs {
   readonly registry = new OpenAPIRegistry();
   /** Every documented path (as a pattern over request paths) with its methods. */
-  private readonly paths = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  private readonly paths = new Map<string, { pattern: RegExp; templated: boolean; methods: Set<string> }>();
 
   constructor() {
     this.registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
@@ -48,14 +55,25 @@ export class ApiDocs {
 
   route(method: RouteConfig['method'], expressPath: string, spec: RouteSpec): void {
     const path = expressPath.replace(/:([A-Za-z]+)/g, '{$1}');
-    const known = this.paths.get(path) ?? { pattern: new RegExp(`^${path.replace(/\{[A-Za-z]+\}/g, '[^/]+')}/?$`), methods: new Set<string>() };
+    const known = this.paths.get(path) ?? {
+      pattern: new RegExp(`^${path.replace(/\{[A-Za-z]+\}/g, '[^/]+')}/?$`),
+      templated: path.includes('{'),
+      methods: new Set<string>(),
+    };
     known.methods.add(method.toUpperCase());
     this.paths.set(path, known);
     const ok = spec.response ?? { description: 'OK' };
     const responses: RouteConfig['responses'] = {
       [ok.status ?? 200]: {
         description: ok.description,
-        ...(ok.schema ? { content: { [ok.contentType ?? 'application/json']: { schema: ok.schema } } } : {}),
+        ...(ok.schema
+          ? {
+              content: {
+                [ok.contentType ?? 'application/json']: { schema: ok.schema },
+                ...Object.fromEntries(Object.entries(ok.alternatives ?? {}).map(([type, schema]) => [type, { schema }])),
+              },
+            }
+          : {}),
       },
     };
     for (const other of spec.otherResponses ?? []) {
@@ -71,8 +89,10 @@ export class ApiDocs {
     const request: RouteConfig['request'] = {};
     if (spec.params) request.params = spec.params;
     if (spec.query) request.query = spec.query;
-    if (spec.body) request.body = { content: { 'application/json': { schema: spec.body } } };
-    if (spec.multipart) request.body = { content: { 'multipart/form-data': { schema: spec.multipart } } };
+    // A body is required unless an empty one is valid: the document must refuse what validation refuses.
+    const required = (schema: z.ZodType) => !schema.safeParse({}).success;
+    if (spec.body) request.body = { required: required(spec.body), content: { 'application/json': { schema: spec.body } } };
+    if (spec.multipart) request.body = { required: required(spec.multipart), content: { 'multipart/form-data': { schema: spec.multipart } } };
     this.registry.registerPath({
       method,
       path,
@@ -90,10 +110,12 @@ export class ApiDocs {
    * the API does not have: the basis of 405 with an Allow header.
    */
   methodsFor(requestPath: string): string[] | undefined {
+    // As OpenAPI matches paths: a path without parameters wins over a templated one it also fits
+    // (/api/imports/protocol is that path, not /api/imports/{id} with id "protocol").
+    const matching = [...this.paths.values()].filter(({ pattern }) => pattern.test(requestPath));
+    const exact = matching.filter(({ templated }) => !templated);
     const methods = new Set<string>();
-    for (const { pattern, methods: declared } of this.paths.values()) {
-      if (pattern.test(requestPath)) for (const m of declared) methods.add(m);
-    }
+    for (const { methods: declared } of exact.length > 0 ? exact : matching) for (const m of declared) methods.add(m);
     if (methods.size === 0) return undefined;
     if (methods.has('GET')) methods.add('HEAD');
     methods.add('OPTIONS');

@@ -59,7 +59,7 @@ export const MAX_STEPS = 10;
 export const MAX_REPEATS = 52;
 /** No offset reaches further than this: a longer one is a typo, not a policy. */
 const MAX_OFFSET_DAYS = 366;
-const MAX_WORKING_DAYS = 250;
+export const MAX_WORKING_DAYS = 250;
 
 export type PlannedStepKind = 'reminder' | 'escalation' | 'repeat';
 

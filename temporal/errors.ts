@@ -4,8 +4,10 @@
  */
 import { ServiceError, WorkflowNotFoundError, isGrpcServiceError } from '@temporalio/client';
 
-/** gRPC's status code NOT_FOUND (the client does not re-export grpc-js's enum). */
+/** gRPC's status codes (the client does not re-export grpc-js's enum). */
 const GRPC_NOT_FOUND = 5;
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
 
 /**
  * The workflow run an update was sent to had ended (or never was): the server answers NOT_FOUND
@@ -17,4 +19,13 @@ export function isEndedRunError(error: unknown): boolean {
   if (error instanceof WorkflowNotFoundError) return true;
   const cause = error instanceof ServiceError ? error.cause : error;
   return isGrpcServiceError(cause) && cause.code === GRPC_NOT_FOUND;
+}
+
+/**
+ * The Temporal server could not be reached or did not answer in time (it is restarting, or its
+ * database is): a condition that passes, not a fault of the request.
+ */
+export function isTemporalUnavailable(error: unknown): boolean {
+  const cause = error instanceof ServiceError ? error.cause : error;
+  return isGrpcServiceError(cause) && (cause.code === GRPC_UNAVAILABLE || cause.code === GRPC_DEADLINE_EXCEEDED);
 }

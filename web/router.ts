@@ -37,6 +37,7 @@ import { buildReport, reportPeriod, reportWorkbook } from './report';
 import { page } from './forms';
 import { PAGE_SIZE, pageOf, pager } from './paging';
 import { csrf } from './session';
+import { withoutNul } from '../api/validate';
 
 export interface WebDeps {
   repos: Repositories;
@@ -71,6 +72,11 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
   const router = Router();
   router.use('/static', express.static(path.resolve(__dirname, 'public'), { maxAge: '1h', index: false }));
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
+  // A NUL typed into a form cannot be stored (PostgreSQL under FerretDB): kept as U+FFFD, as in the API.
+  router.use((req, _res, next) => {
+    if (req.body) req.body = withoutNul(req.body);
+    next();
+  });
   // Save the session before any redirect: express-session otherwise writes a short response while
   // the save is still under way, and the browser's next request (the page after a login, with the
   // message about what was done) can come before the session it needs is stored.

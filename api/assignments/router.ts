@@ -4,7 +4,7 @@ import { Router, type RequestHandler, type Response } from 'express';
 import multer from 'multer';
 import { z } from 'zod';
 import { ASSIGNMENT_STATUSES } from '../../domain/assignment';
-import { isDeadlineInput, type NonWorkingDayRule } from '../../domain/deadline';
+import { type NonWorkingDayRule } from '../../domain/deadline';
 import { ORG_CODE_PATTERN, RECOMMENDATION_ID_PATTERN } from '../../domain/ids';
 import { ROLES, STAFF_ROLES } from '../../domain/roles';
 import type { AssignmentView } from '../../store/models';
@@ -14,7 +14,7 @@ import { decideExtensionUpdate, reviewUpdate } from '../../workflows/definitions
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { badRequest, notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
-import { pagination, queryBoolean, russianErrors, validate } from '../validate';
+import { deadlineInput, pagination, queryBoolean, queryInt, russianErrors, validate, text } from '../validate';
 import { type AssignmentService, toAssignmentOut, toEvidenceOut, toHistoryOut } from './service';
 
 const IdParams = z.object({ id: z.string().min(1).max(200) });
@@ -23,23 +23,25 @@ const ListQuery = z.strictObject({
   organization: z.string().regex(ORG_CODE_PATTERN).optional(),
   status: z.enum(ASSIGNMENT_STATUSES).optional(),
   recommendation: z.string().regex(RECOMMENDATION_ID_PATTERN).optional(),
-  cycle: z.coerce.number().int().min(1).max(9999).optional(),
+  cycle: queryInt({ min: 1, max: 9999 }).optional(),
   overdue: queryBoolean.optional(),
   ...pagination,
 });
-const ReviewBody = z
-  .strictObject({ decision: z.enum(['accept', 'return']), comment: z.string().trim().max(10_000).optional() })
-  .refine((b) => b.decision !== 'return' || (b.comment && b.comment.length > 0), {
-    message: 'при возврате на доработку нужен комментарий',
-    path: ['comment'],
-  });
+/** A comment that must say something; `required` is the message when it is missing or blank. */
+const requiredComment = (required: string) =>
+  z.string({ error: (issue) => (issue.input === undefined ? required : undefined) }).max(10_000).regex(/\S/, required).trim();
+const ReviewBody = z.discriminatedUnion('decision', [
+  z.strictObject({ decision: z.literal('accept'), comment: text({ max: 10_000 }).optional() }),
+  z.strictObject({ decision: z.literal('return'), comment: requiredComment('при возврате на доработку нужен комментарий') }),
+]);
 const ExtensionBody = z.strictObject({
-  until: z.string().refine(isDeadlineInput, 'новый срок: ГГГГ-ММ-ДД или дата-время ISO 8601 со смещением'),
-  reason: z.string().trim().min(3, 'укажите причину').max(5000),
+  until: deadlineInput('новый срок: ГГГГ-ММ-ДД или дата-время ISO 8601 с секундами и смещением, год до 2100'),
+  reason: text({ min: 3, max: 5000, message: 'укажите причину' }),
 });
-const DecisionBody = z
-  .strictObject({ approve: z.boolean(), comment: z.string().trim().max(10_000).optional() })
-  .refine((b) => b.approve || (b.comment && b.comment.length > 0), { message: 'при отказе нужен комментарий', path: ['comment'] });
+const DecisionBody = z.discriminatedUnion('approve', [
+  z.strictObject({ approve: z.literal(true), comment: text({ max: 10_000 }).optional() }),
+  z.strictObject({ approve: z.literal(false), comment: requiredComment('при отказе нужен комментарий') }),
+]);
 const SubmissionForm = z.strictObject({ comment: z.string().max(10_000).default('') });
 
 const AssignmentOut = z
@@ -177,7 +179,14 @@ export function createAssignmentsRouter({
     tag: 'Поручения',
     roles: ['executor'],
     params: IdParams,
-    multipart: z.object({ comment: z.string().optional(), files: z.array(z.string().meta({ format: 'binary' })).optional() }),
+    multipart: z.strictObject({
+      comment: z.string().max(10_000).optional(),
+      files: z
+        .array(z.string().meta({ format: 'binary' }))
+        .max(limits.maxFiles)
+        .optional()
+        .meta({ description: `Не больше ${limits.maxFiles} файлов, каждый не больше ${Math.floor(limits.maxFileBytes / 1024 / 1024)} МБ` }),
+    }),
     response: { description: 'Новое состояние поручения', schema: AssignmentOut.extend({ evidenceId: z.string() }) },
     errors: [404, 409, 413],
   });

@@ -19,6 +19,7 @@ import type { EvidenceFile } from '../../store/models';
 import { assignmentWorkflow } from '../../workflows';
 import { type AssignmentWorkflowInput, requestExtensionUpdate, submitEvidenceUpdate } from '../../workflows/definitions';
 import { badRequest, conflict, fromTemporal, notFound } from '../errors';
+import { withoutNul } from '../validate';
 
 const CLOSED = 'Поручение закрыто и не принимает изменений';
 
@@ -97,14 +98,15 @@ export function createAssignmentService({ repos, temporal, taskQueue }: { repos:
         const { sha256, size } = await files.adopt(file.path);
         stored.push({
           id: randomUUID(),
-          name: file.originalname.slice(0, 255),
+          // Both surfaces upload through here: a NUL in a name or a comment is kept as U+FFFD (see withoutNul).
+          name: withoutNul(file.originalname).slice(0, 255),
           size,
           type: SAFE_MIME.test(file.mimetype) ? file.mimetype : 'application/octet-stream',
           sha256,
         });
       }
       const evidenceId = randomUUID();
-      const text = comment.trim();
+      const text = withoutNul(comment).trim();
       await repos.evidence.createPending({
         _id: evidenceId,
         assignmentId: view._id,

@@ -10,7 +10,7 @@ import { DECOY_HASH, verifyPassword } from './passwords';
 import type { TokenService } from './tokens';
 import { actorOf, authenticate } from './middleware';
 
-export const LoginBody = z.strictObject({ email: z.string().trim().toLowerCase().email(), password: z.string().min(1).max(200) });
+export const LoginBody = z.strictObject({ email: z.string().trim().toLowerCase().email({ pattern: z.regexes.html5Email }), password: z.string().min(1).max(200) });
 
 export const UserOut = z
   .object({

@@ -15,7 +15,7 @@ import type { Repositories } from '../../store/repositories';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { AppError, badRequest, notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
-import { validate } from '../validate';
+import { deadlineDate, validate, text } from '../validate';
 
 // The form only: whether the date exists is the calendar's own check, which names the day and the list.
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'дата в виде ГГГГ-ММ-ДД');
@@ -24,11 +24,11 @@ const ORIGINS = ['built-in', 'added'] as const;
 // The range createCalendar accepts; the number itself is read in the handler.
 const YearParams = z.object({ year: z.string().regex(/^(19[7-9]\d|[2-9]\d{3})$/, 'год: четыре цифры, от 1970 до 9999') });
 const DeadlineQuery = z.strictObject({
-  date: isoDate,
+  date: deadlineDate,
   rule: z.enum(NON_WORKING_DAY_RULES).optional(),
 });
 export const CalendarYearBody = z.strictObject({
-  source: z.string().trim().min(5, 'укажите постановление, по которому составлен календарь').max(2000),
+  source: text({ min: 5, max: 2000, message: 'укажите постановление, по которому составлен календарь' }),
   daysOff: z.array(isoDate).max(261),
   workingWeekends: z.array(isoDate).max(105).default([]),
 });

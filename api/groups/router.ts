@@ -12,15 +12,15 @@ import { READ_ALL_ROLES } from '../../domain/roles';
 import type { Organization, OrganizationGroup } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
-import { badRequest, notFound } from '../errors';
+import { notFound, unknownReference } from '../errors';
 import type { ApiDocs } from '../openapi';
-import { validate } from '../validate';
+import { validate, text } from '../validate';
 
 const CodeParams = z.object({ code: z.string().regex(ORG_CODE_PATTERN, 'код: латинские строчные буквы, цифры и дефис, от 2 до 64 знаков') });
 export const GroupBody = z.strictObject({
-  name: z.string().trim().min(2, 'название слишком короткое').max(300),
+  name: text({ min: 2, max: 300, message: 'название слишком короткое' }),
   phrases: z
-    .array(z.string().trim().min(3, 'фраза слишком короткая').max(300))
+    .array(text({ min: 3, max: 300, message: 'фраза слишком короткая' }))
     .max(20)
     .default([])
     .meta({ description: 'Как письма называют группу адресатов («органов местного самоуправления, осуществляющих управление в сфере образования»)' }),
@@ -63,7 +63,7 @@ export async function saveGroup(repos: Repositories, code: string, input: { name
     const known = await repos.organizations.existing(members);
     const unknown = members.filter((m) => !known.has(m));
     if (unknown.length > 0)
-      throw badRequest(`Неизвестные организации: ${unknown.join(', ')}`, [{ path: 'body.members', message: 'нет таких организаций', codes: unknown }]);
+      throw unknownReference(`Неизвестные организации: ${unknown.join(', ')}`, [{ path: 'body.members', message: 'нет таких организаций', codes: unknown }]);
   }
   const group = await repos.groups.put(code, { name, phrases: [...new Set(phrases)] }, actor);
   if (members) await repos.groups.setMembers(code, [...new Set(members)]);
@@ -108,6 +108,7 @@ export function createGroupsRouter({ repos, docs }: { repos: Repositories; docs:
     params: CodeParams,
     body: GroupBody,
     response: { description: 'Группа, как сохранена', schema: GroupOut },
+    errors: [409],
   });
   router.put('/:code', requireRole('admin'), validate({ params: CodeParams, body: GroupBody }), async (req, res) => {
     const { code } = req.params;

@@ -118,7 +118,7 @@ export function createImportsRouter({ service, docs }: { service: ImportService;
     params: IdParams,
     body: ConfirmBody,
     response: { description: 'Созданы и выданы', schema: ImportOut },
-    errors: [404],
+    errors: [404, 409],
   });
   router.post('/:id/confirm', validate({ params: IdParams, body: ConfirmBody }), async (req, res) => {
     const doc = await service.confirm(req.params.id, req.body, actorRef(actorOf(req)));

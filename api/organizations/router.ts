@@ -8,15 +8,15 @@ import type { Repositories } from '../../store/repositories';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { conflict, notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
-import { validate } from '../validate';
+import { validate, text } from '../validate';
 
-const emails = z.array(z.string().trim().toLowerCase().email('неверный адрес электронной почты')).max(20).default([]);
+const emails = z.array(z.string().trim().toLowerCase().email({ pattern: z.regexes.html5Email, message: 'неверный адрес электронной почты' })).max(20).default([]);
 
 export const OrganizationBody = z.strictObject({
   code: z.string().regex(ORG_CODE_PATTERN, 'код: латинские строчные буквы, цифры и дефис, от 2 до 64 знаков'),
-  name: z.string().trim().min(2).max(300),
+  name: text({ min: 2, max: 300 }),
   kind: z.enum(ORGANIZATION_KINDS),
-  groups: z.array(z.string().trim().min(1).max(64)).max(20).default([]),
+  groups: z.array(text({ min: 1, max: 64 })).max(20).default([]),
   contacts: z.strictObject({ coordinator: emails, head: emails }).default({ coordinator: [], head: [] }),
 });
 // Without the create defaults: a field left out of a PATCH stays as it is (a default would wipe
@@ -25,7 +25,7 @@ const OrganizationPatch = z
   .strictObject({
     name: OrganizationBody.shape.name,
     kind: OrganizationBody.shape.kind,
-    groups: z.array(z.string().trim().min(1).max(64)).max(20),
+    groups: z.array(text({ min: 1, max: 64 })).max(20),
     contacts: z.strictObject({ coordinator: emails, head: emails }),
   })
   .partial();

@@ -59,7 +59,7 @@ export function toOutboxSummary(entry: Omit<OutboxEmail, 'html' | 'text'>) {
   return {
     key: entry._id,
     template: entry.template,
-    to: entry.to,
+    to: entry.to ?? [],
     subject: entry.subject,
     status: entry.status,
     attempts: entry.attempts,

@@ -11,7 +11,7 @@ import type { Repositories } from '../../store/repositories';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import type { ApiDocs } from '../openapi';
 import { validate } from '../validate';
-import { PolicySchema } from './schema';
+import { PolicyOut, PolicySchema } from './schema';
 
 const PATH = '/api/settings/notification-policy';
 
@@ -28,7 +28,7 @@ export function createPolicyRouter({ repos, docs }: { repos: Repositories; docs:
     summary: 'Политика уведомлений по умолчанию (напоминания и эскалация)',
     tag: 'Уведомления',
     roles: READ_ALL_ROLES,
-    response: { description: 'Политика', schema: PolicySchema },
+    response: { description: 'Политика', schema: PolicyOut },
   });
   router.get('/notification-policy', requireRole(...READ_ALL_ROLES), async (_req, res) => {
     res.json(await loadDefaultPolicy(repos));
@@ -39,7 +39,7 @@ export function createPolicyRouter({ repos, docs }: { repos: Repositories; docs:
     tag: 'Уведомления',
     roles: ['admin'],
     body: PolicySchema,
-    response: { description: 'Сохранена', schema: PolicySchema },
+    response: { description: 'Сохранена', schema: PolicyOut },
   });
   router.put('/notification-policy', requireRole('admin'), validate({ body: PolicySchema }), async (req, res) => {
     await saveDefaultPolicy(repos, req.body, actorRef(actorOf(req)));

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { FREQUENCIES, currentCycle, cycleAt, recurringDeadlineOf, type Cycle } from '../../domain/cycles';
-import { isDeadlineInput, type NonWorkingDayRule } from '../../domain/deadline';
+import { FREQUENCIES, MIN_INTERVAL_SECONDS, currentCycle, cycleAt, recurringDeadlineOf, type Cycle } from '../../domain/cycles';
+import { type NonWorkingDayRule } from '../../domain/deadline';
 import { loadCalendar } from '../../store/calendar';
 import { ORG_CODE_PATTERN, RECOMMENDATION_ID_PATTERN } from '../../domain/ids';
 import { ROLES, STAFF_ROLES, type Actor } from '../../domain/roles';
@@ -10,22 +10,31 @@ import type { Repositories } from '../../store/repositories';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { notFound } from '../errors';
 import type { ApiDocs } from '../openapi';
-import { OffsetSchema, PolicySchema } from '../policy/schema';
-import { isoDate, pagination, validate } from '../validate';
+import { durationPattern, OffsetSchema, PolicyOut, PolicySchema, StoredOffset } from '../policy/schema';
+import { deadlineInput, isoDate, pagination, validate, text } from '../validate';
 import type { RecommendationService } from './service';
 
 
+const leadTime = OffsetSchema.optional().meta({ description: 'За сколько до срока появляется поручение цикла (по умолчанию — один период)' });
 export const RecurrenceSchema = z
-  .strictObject({
-    frequency: z.enum(FREQUENCIES).meta({ description: 'yearly, quarterly, monthly; interval — через every (для проверки и демонстрации)' }),
-    every: z.string().max(40).optional().meta({ description: 'Только для interval: длительность ISO 8601, например PT30S' }),
-    leadTime: OffsetSchema.optional().meta({ description: 'За сколько до срока появляется поручение цикла (по умолчанию — один период)' }),
-  })
+  .discriminatedUnion('frequency', [
+    z.strictObject({
+      frequency: z.enum(FREQUENCIES.filter((f) => f !== 'interval') as ['yearly', 'quarterly', 'monthly']).meta({ description: 'yearly, quarterly, monthly' }),
+      leadTime,
+    }),
+    z.strictObject({
+      frequency: z.literal('interval').meta({ description: 'Через every (для проверки и демонстрации)' }),
+      every: z
+        .string({ error: (issue) => (issue.input === undefined ? `для повторения с интервалом укажите every — длительность ISO 8601 (например, PT30S)` : undefined) })
+        .regex(durationPattern({ nonZero: true, minSeconds10: true }), `интервал повторения — не меньше ${MIN_INTERVAL_SECONDS} секунд, длительность ISO 8601 одной единицей (например, PT30S)`),
+      leadTime,
+    }),
+  ])
   .meta({ id: 'Recurrence' });
 const RecurrenceOut = z.object({
   frequency: z.enum(FREQUENCIES),
   every: z.string().nullable(),
-  leadTime: OffsetSchema,
+  leadTime: StoredOffset,
   monthEnd: z.boolean(),
 });
 const CycleOut = z.object({ cycle: z.number(), period: z.string(), due: z.string(), appearsAt: z.string() });
@@ -33,12 +42,12 @@ const CycleOut = z.object({ cycle: z.number(), period: z.string(), due: z.string
 export const RecommendationBody = z.strictObject({
   source: z.strictObject({
     kind: z.enum(SOURCE_KINDS),
-    number: z.string().trim().min(1).max(50),
+    number: text({ min: 1, max: 50 }),
     date: isoDate,
-    title: z.string().trim().max(500).optional(),
-    issuer: z.string().trim().min(2).max(300).optional(),
+    title: text({ max: 500 }).optional(),
+    issuer: text({ min: 2, max: 300 }).optional(),
   }),
-  text: z.string().trim().min(5, 'текст рекомендации слишком короткий').max(20_000),
+  text: text({ min: 5, max: 20_000, message: 'текст рекомендации слишком короткий' }),
   assignees: z
     .array(z.string().regex(ORG_CODE_PATTERN, 'неверный код организации'))
     .max(5000)
@@ -50,20 +59,20 @@ export const RecommendationBody = z.strictObject({
     .optional()
     .meta({ description: 'Группы адресатов: выдаётся всем организациям группы, какие в ней сейчас' }),
   deadline: z.strictObject({
-    due: z
-      .string()
-      .refine(isDeadlineInput, 'срок: ГГГГ-ММ-ДД или дата-время ISO 8601 со смещением')
-      .meta({ description: 'Срок; для повторяющейся рекомендации — срок первого цикла' }),
+    due: deadlineInput('срок: ГГГГ-ММ-ДД или дата-время ISO 8601 с секундами и смещением, год до 2100').meta({ description: 'Срок; для повторяющейся рекомендации — срок первого цикла' }),
     recurrence: RecurrenceSchema.optional(),
   }),
   /** Reminders and escalation; the administrator's default when absent. */
   policy: PolicySchema.optional(),
-}).refine((body) => (body.assignees?.length ?? 0) + (body.groups?.length ?? 0) > 0, {
-  message: 'нужен хотя бы один адресат: организации или группа',
-  path: ['assignees'],
-});
+})
+  .refine((body) => (body.assignees?.length ?? 0) + (body.groups?.length ?? 0) > 0, {
+    message: 'нужен хотя бы один адресат: организации или группа',
+    path: ['assignees'],
+  })
+  // The same rule in the document: assignees or groups, at least one of them not empty.
+  .meta({ anyOf: [{ required: ['assignees'], properties: { assignees: { minItems: 1 } } }, { required: ['groups'], properties: { groups: { minItems: 1 } } }] });
 const IdParams = z.object({ id: z.string().regex(RECOMMENDATION_ID_PATTERN, 'неверный идентификатор') });
-const WithdrawBody = z.strictObject({ reason: z.string().trim().min(3, 'укажите причину отзыва').max(2000) });
+const WithdrawBody = z.strictObject({ reason: text({ min: 3, max: 2000, message: 'укажите причину отзыва' }) });
 const ListQuery = z.strictObject({ status: z.enum(['draft', 'issued', 'withdrawn']).optional(), ...pagination });
 
 const Counts = z.object({
@@ -89,7 +98,7 @@ export const RecommendationOut = z
       nominal: z.string(),
       moved: z.boolean(),
     }),
-    policy: PolicySchema.nullable(),
+    policy: PolicyOut.optional().meta({ description: 'Только для сотрудников' }),
     recurrence: RecurrenceOut.nullable(),
     cycles: z
       .object({
@@ -123,7 +132,7 @@ function toOut(rec: Recommendation, actor: Actor) {
       moved: rec.deadline.moved ?? false,
     },
     // How the addressee will be chased is staff business; an executor sees only the deadline.
-    policy: actor.role === 'executor' ? null : (rec.policy ?? null),
+    ...(actor.role === 'executor' || !rec.policy ? {} : { policy: rec.policy }),
     recurrence: rec.recurrence
       ? { frequency: rec.recurrence.frequency, every: rec.recurrence.every ?? null, leadTime: rec.recurrence.leadTime, monthEnd: rec.recurrence.monthEnd }
       : null,
@@ -170,6 +179,7 @@ export function createRecommendationsRouter({
     roles: STAFF_ROLES,
     body: RecommendationBody,
     response: { status: 201, description: 'Черновик создан', schema: z.object({ id: z.string(), status: z.literal('draft') }) },
+    errors: [409],
   });
   router.post('/', requireRole(...STAFF_ROLES), validate({ body: RecommendationBody }), async (req, res) => {
     const actor = actorOf(req);

@@ -17,7 +17,7 @@ import type { Repositories } from '../../store/repositories';
 import { recommendationWorkflow } from '../../workflows';
 import { withdrawRecommendationUpdate } from '../../workflows/definitions';
 import { isEndedRunError } from '../../temporal/errors';
-import { badRequest, conflict, fromTemporal, notFound } from '../errors';
+import { badRequest, conflict, fromTemporal, notFound, unknownReference } from '../errors';
 
 const WITHDRAWN_CANNOT_ISSUE = 'Рекомендация отозвана: выдать её нельзя';
 
@@ -210,16 +210,16 @@ export async function resolveAddressees(repos: Repositories, codes: string[], gr
     const orgs = await repos.organizations.list({ group });
     if (orgs.length === 0 && !(await repos.groups.get(group))) unknownGroups.push(group);
     else if (orgs.length === 0)
-      throw badRequest(`В группе «${group}» нет ни одной организации`, [{ path: 'body.groups', message: 'пустая группа', codes: [group] }]);
+      throw unknownReference(`В группе «${group}» нет ни одной организации`, [{ path: 'body.groups', message: 'пустая группа', codes: [group] }]);
     members.push(...orgs.map((o) => o._id));
   }
   if (unknownGroups.length > 0)
-    throw badRequest(`Неизвестные группы: ${unknownGroups.join(', ')}`, [{ path: 'body.groups', message: 'нет таких групп', codes: unknownGroups }]);
+    throw unknownReference(`Неизвестные группы: ${unknownGroups.join(', ')}`, [{ path: 'body.groups', message: 'нет таких групп', codes: unknownGroups }]);
   const named = [...new Set(codes)];
   const known = await repos.organizations.existing(named);
   const unknown = named.filter((code) => !known.has(code));
   if (unknown.length > 0)
-    throw badRequest(`Неизвестные организации: ${unknown.join(', ')}`, [{ path: 'body.assignees', message: 'нет таких организаций', codes: unknown }]);
+    throw unknownReference(`Неизвестные организации: ${unknown.join(', ')}`, [{ path: 'body.assignees', message: 'нет таких организаций', codes: unknown }]);
   const assignees = [...new Set([...named, ...members])];
   if (assignees.length === 0) throw badRequest('Нужен хотя бы один адресат', [{ path: 'body.assignees', message: 'укажите организации или группу' }]);
   return assignees;

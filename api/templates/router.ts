@@ -57,7 +57,11 @@ export function createTemplatesRouter({ renderer, baseUrl, docs }: { renderer: E
     roles: ['admin'],
     params: NameParams,
     query: PreviewQuery,
-    response: { description: 'Письмо', schema: PreviewOut },
+    response: {
+      description: 'Письмо',
+      schema: PreviewOut,
+      alternatives: { 'text/html': z.string().meta({ description: 'part=html' }), 'text/plain': z.string().meta({ description: 'part=text' }) },
+    },
     errors: [404],
   });
   router.get('/:name/preview', validate({ params: NameParams, query: PreviewQuery }), (req, res) => {

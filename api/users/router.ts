@@ -9,24 +9,27 @@ import type { User } from '../../store/models';
 import { hashPassword } from '../auth/passwords';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
 import { UserOut } from '../auth/router';
-import { badRequest, conflict, notFound } from '../errors';
+import { conflict, notFound, unknownReference } from '../errors';
 import type { ApiDocs } from '../openapi';
-import { validate } from '../validate';
+import { validate, text } from '../validate';
 
-export const UserBody = z
-  .strictObject({
-    email: z.string().trim().toLowerCase().email('неверный адрес электронной почты'),
-    name: z.string().trim().min(2).max(200),
-    password: z.string().min(8, 'пароль не короче 8 знаков').max(200),
-    role: z.enum(ROLES),
-    organization: z.string().regex(ORG_CODE_PATTERN).optional(),
-  })
-  .refine((u) => u.role !== 'executor' || u.organization, {
-    message: 'исполнитель должен принадлежать организации',
-    path: ['organization'],
-  });
+const NewUser = {
+  email: z.string().trim().toLowerCase().email({ pattern: z.regexes.html5Email, message: 'неверный адрес электронной почты' }),
+  name: text({ min: 2, max: 200 }),
+  password: z.string().min(8, 'пароль не короче 8 знаков').max(200),
+  organization: z.string().regex(ORG_CODE_PATTERN).optional(),
+};
+/** An executor belongs to an organisation; staff may name one or not. */
+export const UserBody = z.discriminatedUnion('role', [
+  z.strictObject({
+    ...NewUser,
+    role: z.literal('executor'),
+    organization: z.string({ error: (issue) => (issue.input === undefined ? 'исполнитель должен принадлежать организации' : undefined) }).regex(ORG_CODE_PATTERN),
+  }),
+  z.strictObject({ ...NewUser, role: z.enum(ROLES.filter((r) => r !== 'executor') as ['admin', 'curator', 'observer']) }),
+]);
 export const UserPatch = z.strictObject({
-  name: z.string().trim().min(2).max(200).optional(),
+  name: text({ min: 2, max: 200 }).optional(),
   role: z.enum(ROLES).optional(),
   organization: z.string().regex(ORG_CODE_PATTERN).nullable().optional(),
   active: z.boolean().optional(),
@@ -50,9 +53,9 @@ export async function updateUser(repos: Repositories, id: string, patch: z.infer
   const role = patch.role ?? user.role;
   const organization = patch.organization === undefined ? user.organization : (patch.organization ?? undefined);
   if (role === 'executor' && !organization)
-    throw badRequest('Исполнитель должен принадлежать организации', [{ path: 'body.organization', message: 'исполнитель должен принадлежать организации' }]);
+    throw conflict('Исполнитель должен принадлежать организации', [{ path: 'body.organization', message: 'исполнитель должен принадлежать организации' }]);
   if (patch.organization && !(await repos.organizations.get(patch.organization)))
-    throw badRequest(`Организации с кодом «${patch.organization}» нет`, [{ path: 'body.organization', message: 'нет такой организации' }]);
+    throw unknownReference(`Организации с кодом «${patch.organization}» нет`, [{ path: 'body.organization', message: 'нет такой организации' }]);
   if (id === by.id && (role !== 'admin' || patch.active === false)) throw conflict('Нельзя снять права администратора или отключить самого себя');
   const { password, ...rest } = patch;
   const updated = await repos.users.update(id, { ...rest, ...(password ? { passwordHash: await hashPassword(password) } : {}) });
@@ -82,7 +85,7 @@ export async function createUser(
 export async function addUser(repos: Repositories, input: z.infer<typeof UserBody>, actor: ActorRef): Promise<User> {
   const { organization } = input;
   if (organization && !(await repos.organizations.get(organization)))
-    throw badRequest(`Организации с кодом «${organization}» нет`, [{ path: 'body.organization', message: 'нет такой организации' }]);
+    throw unknownReference(`Организации с кодом «${organization}» нет`, [{ path: 'body.organization', message: 'нет такой организации' }]);
   const user = await createUser(repos, input);
   if (!user) throw conflict(`Пользователь ${input.email} уже есть`);
   await repos.audit.record({ actor, action: 'created', entity: { kind: 'user', id: user._id }, details: { email: user.email, role: user.role, organization: user.organization } });

@@ -231,9 +231,9 @@ describe('the API', () => {
       expectInvalidField(await h.request('POST', '/api/users', { token: tokens.admin, json: user(override) }), path, message);
     });
 
-    it('refuses an organisation that does not exist with 400', async () => {
+    it('refuses an organisation that does not exist with 409, a reference to fix rather than a malformed request', async () => {
       const res = await h.request('POST', '/api/users', { token: tokens.admin, json: user({ organization: 'org-zz' }) });
-      expectError(res, 400, 'bad_request', /Организации с кодом «org-zz» нет/);
+      expectError(res, 409, 'unknown_reference', /Организации с кодом «org-zz» нет/);
     });
 
     it('refuses a duplicate e-mail with 409, whatever its case', async () => {
@@ -267,10 +267,10 @@ describe('the API', () => {
   });
 
   describe('recommendations', () => {
-    it('refuses unknown assignees with 400, listing them, and creates nothing', async () => {
+    it('refuses unknown assignees with 409, listing them, and creates nothing', async () => {
       const before = await h.request('GET', '/api/recommendations?limit=500', { token: tokens.curator });
       const res = await h.request('POST', '/api/recommendations', { token: tokens.curator, json: recommendation({ assignees: ['org-a', 'org-x', 'org-y'] }) });
-      expectError(res, 400, 'bad_request', /Неизвестные организации: org-x, org-y/);
+      expectError(res, 409, 'unknown_reference', /Неизвестные организации: org-x, org-y/);
       expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'body.assignees', codes: ['org-x', 'org-y'] })]);
       const after = await h.request('GET', '/api/recommendations?limit=500', { token: tokens.curator });
       expect(after.body.total).toBe(before.body.total);
@@ -278,8 +278,8 @@ describe('the API', () => {
 
     it('refuses a placeholder deadline far in the future, naming the limit', async () => {
       const res = await h.request('POST', '/api/recommendations', { token: tokens.curator, json: recommendation({ deadline: { due: '9999-12-31' } }) });
-      expectError(res, 400, 'bad_request', /Неверный срок/);
-      expect(res.body.error.details).toEqual([{ path: 'body.deadline.due', message: 'срок не позже 2100 года' }]);
+      // The schema (and the document) says the years a deadline takes.
+      expectInvalidField(res, 'body.deadline.due', /год до 2100/);
     });
 
     it.each([
@@ -287,8 +287,7 @@ describe('the API', () => {
       ['an impossible ISO date-time', '2023-02-30T12:00:00+07:00'],
     ])('refuses a deadline that is %s (%s) with 400', async (_what, due) => {
       const res = await h.request('POST', '/api/recommendations', { token: tokens.curator, json: recommendation({ deadline: { due } }) });
-      expectError(res, 400, 'bad_request', /Неверный срок/);
-      expect(res.body.error.details).toEqual([{ path: 'body.deadline.due', message: expect.stringMatching(CYRILLIC) }]);
+      expectInvalidField(res, 'body.deadline.due', /ГГГГ-ММ-ДД/);
     });
 
     it.each([
@@ -421,7 +420,7 @@ describe('the API', () => {
         token: tokens.executor,
         json: { until: '2099-02-30', reason: 'Нужно больше времени' },
       });
-      expectError(res, 400, 'bad_request', /Неверная дата нового срока/);
+      expectInvalidField(res, 'body.until', /новый срок/);
     });
 
     it('refuses an extension until a date earlier than the current deadline with 409', async () => {
@@ -487,6 +486,34 @@ describe('the API', () => {
         req.end();
       });
       expect({ status, allow }).toEqual({ status: 405, allow: 'GET, HEAD, OPTIONS, POST' });
+    });
+
+    it('checks the method against the document before any route: PUT /api/calendar/deadline is 405, not a bad year', async () => {
+      const res = await h.request('PUT', '/api/calendar/deadline', { token: tokens.admin, json: {} });
+      expectError(res, 405, 'method_not_allowed');
+      expect(res.headers.get('allow')).toBe('GET, HEAD, OPTIONS');
+    });
+
+    it('answers OPTIONS with the methods the document declares for the path', async () => {
+      const res = await h.request('OPTIONS', '/api/imports/protocol', { token: tokens.curator });
+      expect(res.status).toBe(204);
+      expect(res.headers.get('allow')).toBe('OPTIONS, POST');
+    });
+
+    it('stores a NUL in a name as U+FFFD instead of failing with 500', async () => {
+      const res = await h.request('POST', '/api/organizations', { token: tokens.admin, json: { code: 'org-nul', name: 'Школа\u0000№1', kind: 'other' } });
+      expect(res.status).toBe(201);
+      expect((await h.request('GET', '/api/organizations/org-nul', { token: tokens.admin })).body.name).toBe('Школа\uFFFD№1');
+    });
+
+    it('refuses a multipart body it cannot read with 400, not 500', async () => {
+      const res = await fetch(`${h.api.url}/api/assignments/${untouched.assignmentId}/submissions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.executor}`, 'content-type': 'multipart/form-data' },
+        body: 'no boundary here',
+      });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/Неверная форма отправки файлов/);
     });
 
     it('refuses a document dated 0000-00-00 in an import with 400, not 500', async () => {

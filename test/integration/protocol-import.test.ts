@@ -55,7 +55,7 @@ describe('organisation groups', () => {
     expect((await h.request('GET', '/api/groups', { token: tokens.executor })).status).toBe(403);
     expect((await h.request('PUT', '/api/groups/x-group', { token: tokens.curator, json: { name: 'Группа' } })).status).toBe(403);
     const unknown = await h.request('PUT', '/api/groups/x-group', { token: tokens.admin, json: { name: 'Группа', members: ['no-such-org'] } });
-    expect(unknown.status).toBe(400);
+    expect(unknown.status).toBe(409);
     expect(unknown.body.error.message).toBe('Неизвестные организации: no-such-org');
     expect((await h.request('GET', '/api/groups/no-such-group', { token: tokens.curator })).status).toBe(404);
     const bad = await h.request('PUT', '/api/groups/Bad%20Code', { token: tokens.admin, json: { name: 'Группа' } });
@@ -79,7 +79,7 @@ describe('organisation groups', () => {
       token: tokens.curator,
       json: { source: { kind: 'letter', number: '1', date: '2026-01-10' }, text: 'Неизвестной группе', groups: ['no-such-group'], deadline: { due: '2099-12-01' } },
     });
-    expect(unknownGroup.status).toBe(400);
+    expect(unknownGroup.status).toBe(409);
     expect(unknownGroup.body.error.message).toBe('Неизвестные группы: no-such-group');
   });
 });
