@@ -116,3 +116,21 @@ if [ "${1:-}" = "--browser" ]; then
     exit 1
   fi
 fi
+
+# The API fuzzing (`npm run fuzz`) runs schemathesis from PyPI in a virtual environment of its own,
+# cached by version like the tools above. `provision.sh --fuzz` installs it when it is missing.
+if [ "${1:-}" = "--fuzz" ]; then
+  SCHEMATHESIS_VERSION="${SCHEMATHESIS_VERSION:-4.32.5}"
+  venv="$CACHE_DIR/schemathesis-$SCHEMATHESIS_VERSION"
+  # A venv's scripts name their interpreter by path, so it is built in place; the marker says done.
+  if [ -f "$venv/.installed" ]; then
+    echo "provision: schemathesis $SCHEMATHESIS_VERSION present in $venv" >&2
+  else
+    echo "provision: installing schemathesis $SCHEMATHESIS_VERSION into $venv" >&2
+    command -v python3 >/dev/null || apt_install python3 python3-venv
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" >&2
+    touch "$venv/.installed"
+  fi
+fi
