@@ -59,6 +59,12 @@ export interface SmtpCatcher {
   setHolding(holding: boolean): void;
   /** Transactions waiting in holding mode now. */
   readonly held: number;
+  /**
+   * Called with each message the server has kept, just before it answers 250: the moment a test
+   * freezes the sender (SIGSTOP) so that the relay has the message and the sender never learns it.
+   * Undefined removes it.
+   */
+  onAccept(hook: ((message: CaughtMessage) => void) | undefined): void;
   /** Resolves once the server is closed; safe to call repeatedly. */
   stop(): Promise<void>;
 }
@@ -85,6 +91,7 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
   let refusing = options.refuse ?? false;
   let received = 0;
   let holding = false;
+  let acceptHook: ((message: CaughtMessage) => void) | undefined;
   const heldCallbacks = new Set<() => void>();
 
   const server = new SMTPServer({
@@ -140,6 +147,7 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
           () => {
             messages.push(message);
             for (const notify of [...waiters]) notify(message);
+            acceptHook?.(message);
             callback(null);
           },
           (error: unknown) => {
@@ -177,6 +185,9 @@ export async function startSmtpCatcher(options: SmtpCatcherOptions = {}): Promis
     },
     get held() {
       return heldCallbacks.size;
+    },
+    onAccept(hook) {
+      acceptHook = hook;
     },
     setHolding(value) {
       holding = value;

@@ -84,6 +84,39 @@ it('a worker killed mid-send: another worker sends the email, once', async () =>
   await kill(worker);
 }, 120_000);
 
+it('a worker killed after the relay accepted but before markSent: sent again, recognisably the same email', async () => {
+  let worker = spawnWorker(h, children);
+  await waitForPoller(h);
+
+  // The relay keeps the message and, before its 250 reaches the worker, the worker is frozen: the
+  // relay has it, the outbox does not know. Then the worker is killed.
+  let frozen = false;
+  // The issuing email is the only one this worker sends.
+  smtp.onAccept(() => {
+    if (frozen) return;
+    frozen = true;
+    process.kill(worker.pid!, 'SIGSTOP');
+  });
+  const { assignmentId } = await issue('убит-после-приёма');
+  await eventually(async () => (frozen ? true : undefined), 30_000, 'the relay to accept the email');
+  await kill(worker);
+  smtp.onAccept(undefined);
+  const key = `${assignmentId}:issued:v1`;
+  expect(await h.api.db.repos.outbox.get(key)).not.toMatchObject({ status: 'sent' });
+
+  // A new worker retries the activity, which sends again: at least once, as the README says.
+  worker = spawnWorker(h, children);
+  await eventually(async () => ((await h.api.db.repos.outbox.get(key))?.status === 'sent' ? true : undefined), 60_000, 'the outbox to record the send');
+  await new Promise((r) => setTimeout(r, 3_000));
+  const mails = await caught('убит-после-приёма');
+  // Two deliveries of one email: the relay got it twice, with one Message-ID derived from the
+  // outbox key, by which a mail client or a relay recognises the second as a duplicate.
+  expect(mails).toHaveLength(2);
+  expect(new Set(mails.map((m) => m.messageId)).size).toBe(1);
+  expect((await h.api.db.repos.outbox.get(key))?.messageId).toBe(mails[0].messageId);
+  await kill(worker);
+}, 120_000);
+
 it('an SMTP server that refuses for a while: the log shows the failure, the email goes out once it accepts', async () => {
   spawnWorker(h, children);
   await waitForPoller(h);
