@@ -82,7 +82,8 @@ export class ApiDocs {
         ...(other.schema ? { content: { 'application/json': { schema: other.schema } } } : {}),
       };
     }
-    const errors = new Set([400, ...(spec.roles ? [401, 403] : []), ...(spec.errors ?? [])]);
+    // Any body may be over the parser's limit (1 MB of JSON; files by UPLOAD_MAX_*).
+    const errors = new Set([400, ...(spec.roles ? [401, 403] : []), ...(spec.body || spec.multipart ? [413] : []), ...(spec.errors ?? [])]);
     for (const status of errors) {
       responses[status] = { description: ERROR_DESCRIPTIONS[status] ?? 'Ошибка', content: { 'application/json': { schema: ErrorBody } } };
     }
