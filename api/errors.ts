@@ -9,6 +9,7 @@ import { ZodError } from 'zod';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { FailureType } from '../domain/errors';
+import { isStoreUnavailable } from '../store/unavailable';
 import { isTemporalUnavailable } from '../temporal/errors';
 
 export class AppError extends Error {
@@ -100,25 +101,3 @@ export function toAppError(error: unknown, limits: { uploadMaxFileMb: number; up
 }
 
 export const notFoundRoute: RequestHandler = (_req, _res, next) => next(notFound('Такого адреса нет'));
-
-/** The driver's errors for a database it cannot reach (FerretDB restarting) or that is not there yet. */
-const UNREACHABLE_DATABASE = new Set([
-  'MongoNetworkError',
-  'MongoNetworkTimeoutError',
-  'MongoServerSelectionError',
-  'MongoNotConnectedError',
-  'MongoPoolClearedError',
-  'MongoTopologyClosedError',
-]);
-
-/**
- * MongoDB (FerretDB) is out for a while: unreachable, or up while the PostgreSQL under it restarts
- * (FerretDB then answers with PostgreSQL's connection errors, SQLSTATE class 08 and 57P0x), or
- * mongoose gave up waiting for a connection. The request may be retried as it is.
- */
-export function isStoreUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (UNREACHABLE_DATABASE.has(error.name)) return true;
-  if (error.name === 'MongooseError' && /buffering timed out/.test(error.message)) return true;
-  return error.name === 'MongoServerError' && /SQLSTATE (08\w{3}|57P0\d)|connection refused|failed to connect/i.test(error.message);
-}

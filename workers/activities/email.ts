@@ -16,6 +16,7 @@ import type { AssignmentEmailData, AssignmentTemplateName, EmailRenderer } from 
 import type { OutboxEmail } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
 import { FailureType } from '../../domain/errors';
+import { isStoreUnavailable } from '../../store/unavailable';
 import { statusRu, type AssignmentState } from '../../domain/assignment';
 import type { Audience } from '../../domain/policy';
 
@@ -68,6 +69,8 @@ export function nextTry(attemptsSoFar: number, now = new Date()): Date {
 const RESEND_HOLD_MS = 15 * 60_000;
 /** How long the lane's claim on one email lasts: longer than one send can take (SMTP timeouts in workers/worker.ts). */
 const LANE_CLAIM_MS = 2 * 60_000;
+/** How long recording a send waits out a store outage, outside an activity (tests calling directly). */
+const RECORD_SENT_MS = 30_000;
 /** How long one run of the lane sends before it leaves the rest to the next run (its activity times out at 10 minutes). */
 const LANE_BUDGET_MS = 4 * 60_000;
 
@@ -192,9 +195,9 @@ export function createEmailActivities({
       await repos.outbox.markFailed(key, refused.error, null);
       return refused.result;
     }
+    let messageId: string;
     try {
-      await repos.outbox.markSent(key, await send(entry));
-      return 'sent';
+      messageId = await send(entry);
     } catch (error) {
       if (isPermanentSmtpError(error)) {
         await repos.outbox.markFailed(key, errorText(error), null);
@@ -203,6 +206,32 @@ export function createEmailActivities({
       await repos.outbox.markFailed(key, errorText(error), options.held ? new Date(Date.now() + RESEND_HOLD_MS) : nextTry(entry.attempts + 1));
       if (options.held) throw error;
       return 'deferred';
+    }
+    await recordSent(key, messageId);
+    return 'sent';
+  }
+
+  /**
+   * Records a send the relay accepted. The email is out: a failure to record it must not make it
+   * look unsent, or it would be sent again. While the store is out (FerretDB or PostgreSQL
+   * restarting) this waits and writes again, heartbeating, until just before the activity's own
+   * timeout (RECORD_SENT_MS outside an activity); only a worker
+   * that dies meanwhile leaves the window in which a retry sends a second copy (same Message-ID).
+   */
+  async function recordSent(key: string, messageId: string, as: 'sent' | 'resent' = 'sent'): Promise<void> {
+    const context = activityContext();
+    // Until shortly before the activity's own timeout: past it, the retry would send again anyway.
+    const giveUpAt = context
+      ? context.info.currentAttemptScheduledTimestampMs + context.info.startToCloseTimeoutMs - 5_000
+      : Date.now() + RECORD_SENT_MS;
+    for (let wait = 500; ; wait = Math.min(wait * 2, 5_000)) {
+      try {
+        return await (as === 'sent' ? repos.outbox.markSent(key, messageId) : repos.outbox.markResent(key, messageId));
+      } catch (error) {
+        if (!isStoreUnavailable(error) || Date.now() + wait > giveUpAt) throw error;
+        context?.heartbeat();
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
     }
   }
 
@@ -237,13 +266,15 @@ export function createEmailActivities({
       await repos.outbox.markResendFailed(key, refused.error);
       return refused.result;
     }
+    let messageId: string;
     try {
-      await repos.outbox.markResent(key, await send(entry));
-      return 'resent';
+      messageId = await send(entry);
     } catch (error) {
       await repos.outbox.markResendFailed(key, errorText(error));
       throw error;
     }
+    await recordSent(key, messageId, 'resent');
+    return 'resent';
   }
 
   return {
