@@ -15,6 +15,7 @@ describe('toAppError', () => {
     ['no server to select', new mongo.MongoServerSelectionError('Server selection timed out', { type: 'Unknown' } as never)],
     ['PostgreSQL restarting under FerretDB', new mongo.MongoServerError({ message: '[msg_find.go:1] ERROR: terminating connection due to administrator command (SQLSTATE 57P01)' })],
     ['mongoose waiting for a connection', Object.assign(new Error('Operation `users.findOne()` buffering timed out after 10000ms'), { name: 'MongooseError' })],
+    ['a socket to the store ended under a write', Object.assign(new Error('This socket has been ended by the other party'), { code: 'EPIPE' })],
     ['the Temporal server unavailable', new ServiceError('Failed to start', { cause: grpc(14) })],
     ['the Temporal server not answering in time', new ServiceError('Deadline', { cause: grpc(4) })],
   ])('answers %s with 503', (_what, error) => {
