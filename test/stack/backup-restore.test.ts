@@ -60,8 +60,15 @@ it('restores a running node into a new DATA_DIR where everything is present and 
   expect(issued.status).toBe(200);
   const timed = issued.body.assignments[0].id as string;
   await eventually(async () => ((await historyOf(source, curator, timed)).some((e) => e.endsWith(' issued')) ? true : undefined), 60_000, 'the timed assignment issued');
-
-  const before = await snapshotAssignments(source, curator);
+  // The audit entry and the listed row are written by different steps: wait for the row as well.
+  const before = await eventually(
+    async () => {
+      const snapshot = await snapshotAssignments(source, curator);
+      return snapshot.assignments.some((a) => a.id === timed) ? snapshot : undefined;
+    },
+    60_000,
+    'the timed assignment listed',
+  );
   const histories = new Map<string, string[]>();
   for (const a of before.assignments) histories.set(a.id, await historyOf(source, curator, a.id));
   expect(before.assignments.find((a) => a.id === timed)?.status).toBe('issued');
