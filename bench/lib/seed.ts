@@ -17,6 +17,7 @@ import { assignmentId } from '../../domain/ids';
 import { countersOf } from '../../domain/tally';
 import { expectStatus, type Http } from './http';
 import { inParallel, log } from './util';
+import { seededRandom } from './random';
 
 export interface SeedInput {
   models: Models;
@@ -48,18 +49,6 @@ export interface SeedResult {
 
 const DAY = 86_400_000;
 const NOW = Date.now();
-
-/** mulberry32: small, fast, and the same sequence every run. */
-function generator(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface PlannedRecommendation {
   kind: 'big' | 'small' | 'recurring';
@@ -109,7 +98,7 @@ const STATES: Array<[number, AssignmentStatus | 'accepted-late']> = [
 export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
   const started = Date.now();
   const { models } = input;
-  const random = generator(20_000);
+  const random = seededRandom(20_000);
   const existing = await models.assignments.countDocuments({});
   const missing = input.target - existing;
   const result: SeedResult = {

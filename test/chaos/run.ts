@@ -23,6 +23,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { seededRandom } from '../../bench/lib/random';
 import { assignmentWorkflowId } from '../../domain/ids';
 import { DEMO_DOMAIN } from '../../seed/demo';
 import { MUNICIPAL_AUTHORITIES_GROUP, MUNICIPALITIES } from '../../seed/organizations';
@@ -37,18 +38,7 @@ const CALL_BUDGET_MS = 300_000;
 
 const log = (line: string) => process.stderr.write(`chaos ${new Date().toISOString().slice(11, 19)} ${line}\n`);
 
-/** A small seeded generator (mulberry32): the same seed makes the same choices. */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = random(Number(process.env.CHAOS_SEED || 20261204));
+const rand = seededRandom(Number(process.env.CHAOS_SEED || 20261204));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Answer {

@@ -1,0 +1,14 @@
+/**
+ * A seeded generator for the benchmark's data and the chaos run's choices: the same seed makes the
+ * same sequence, so a run can be repeated. mulberry32: small and fast; not for secrets.
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
