@@ -49,7 +49,7 @@ export function validate<
  * date a person types into the API, checked here once so that no route meets an invalid Date. The
  * document says the same: `format: date` with the pattern of the years taken.
  */
-export const ISO_DATE_PATTERN = /^(?:19\d\d|[2-9]\d{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/;
+const ISO_DATE_PATTERN = /^(?:19\d\d|[2-9]\d{3})-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])$/;
 const isRealDate = (d: string) => {
   const time = Date.parse(`${d.slice(0, 10)}T00:00:00Z`);
   return !Number.isNaN(time) && new Date(time).toISOString().startsWith(d.slice(0, 10));
