@@ -31,19 +31,7 @@ beforeAll(async () => {
 });
 afterAll(() => h?.stop());
 
-async function cookieOf(email: string): Promise<string> {
-  const form = await fetch(`${h.api.url}/login`);
-  const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0];
-  const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const res = await fetch(`${h.api.url}/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: token, email, password: PASSWORD }).toString(),
-  });
-  if (res.status !== 303) throw new Error(`login ${email}: ${res.status} ${(await res.text()).slice(0, 300)}`);
-  return (res.headers.get("set-cookie") ?? cookie).split(";")[0];
-}
+const cookieOf = (email: string) => h.pageCookie(email);
 
 /** A browser-like client: keeps the session cookie, never follows redirects on its own. */
 function client() {

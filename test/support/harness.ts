@@ -31,6 +31,8 @@ export interface Harness {
   env: Record<string, string>;
   request<T = any>(method: string, url: string, options?: { token?: string; json?: unknown; form?: FormData; headers?: Record<string, string> }): Promise<HttpResult<T>>;
   login(email: string, password?: string): Promise<string>;
+  /** Signs in through the login page, as a browser does; returns the session cookie (`name=value`). */
+  pageCookie(email: string, password?: string): Promise<string>;
   /** Creates an organisation and a user of each role (an executor in that organisation); returns their tokens. */
   seedUsers(): Promise<Record<'admin' | 'curator' | 'observer' | 'executor' | 'otherExecutor', string>>;
   createUser(email: string, role: Role, organization?: string): Promise<void>;
@@ -97,6 +99,23 @@ export async function startHarness(name: string, options: { worker?: boolean; en
     return res.body.token as string;
   };
 
+  // With an https BASE_URL the session cookie is Secure: the requests come as through the TLS proxy
+  // that such a node sits behind (the harness must trust loopback as a proxy: TRUST_PROXY).
+  const proxied: Record<string, string> = config.baseUrl.startsWith('https:') ? { 'x-forwarded-proto': 'https' } : {};
+  const pageCookie = async (email: string, password = PASSWORD) => {
+    const form = await fetch(`${api.url}/login`, { headers: proxied });
+    const cookie = (form.headers.get('set-cookie') ?? '').split(';')[0];
+    const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+    const res = await fetch(`${api.url}/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { ...proxied, cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: token, email, password }).toString(),
+    });
+    if (res.status !== 303) throw new Error(`login ${email}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+    return (res.headers.get('set-cookie') ?? cookie).split(';')[0];
+  };
+
   const harness: Harness = {
     config,
     api,
@@ -104,6 +123,7 @@ export async function startHarness(name: string, options: { worker?: boolean; en
     env,
     request,
     login,
+    pageCookie,
     async createUser(email, role, organization) {
       await createUser(api.db.repos, { email, name: `${role} ${email}`, password: PASSWORD, role, organization });
     },
