@@ -7,4 +7,6 @@ export enum FailureType {
   InvalidInput = 'InvalidInput',
   AlreadyClosed = 'AlreadyClosed',
   NotFound = 'NotFound',
+  /** The weekly digest did not go out by its deadline (workflows/digest.ts). */
+  DigestMissed = 'DigestMissed',
 }

@@ -68,6 +68,26 @@ export interface DigestEmailData {
   counts: { dueSoon: number; overdue: number; review: number };
   /** Where the curator's list of assignments is. */
   link: string;
+  /** Earlier weeks whose digest never reached this curator (a failure, or the node was down); usually empty. */
+  missed: DigestWeekRange[];
+}
+
+/** A week the digest covers: its first and last day, ISO instants. */
+export interface DigestWeekRange {
+  weekStart: string;
+  weekEnd: string;
+}
+
+/** To administrators: the weekly digest did not go out for these weeks. */
+export interface DigestMissedEmailData {
+  weeks: DigestWeekRange[];
+  /** Why, in Russian, as the run recorded it. */
+  reason: string;
+  /** Curators whose digest went out anyway before the run gave up, and all the active ones. */
+  sent: number;
+  curators: number;
+  /** Where an administrator looks next: the delivery log. */
+  link: string;
 }
 
 export const TEMPLATE_NAMES = [
@@ -83,11 +103,16 @@ export const TEMPLATE_NAMES = [
   'extension-decided',
   'recommendation-withdrawn',
   'curator-digest',
+  'digest-missed',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
-/** Templates about one assignment; the rest (the digest) have data of their own. */
-export type AssignmentTemplateName = Exclude<TemplateName, 'curator-digest'>;
-export type TemplateData<N extends TemplateName> = N extends 'curator-digest' ? DigestEmailData : AssignmentEmailData;
+/** Templates about one assignment; the rest (the digest and its failure notice) have data of their own. */
+export type AssignmentTemplateName = Exclude<TemplateName, 'curator-digest' | 'digest-missed'>;
+export type TemplateData<N extends TemplateName> = N extends 'curator-digest'
+  ? DigestEmailData
+  : N extends 'digest-missed'
+    ? DigestMissedEmailData
+    : AssignmentEmailData;
 
 export interface RenderedEmail {
   subject: string;

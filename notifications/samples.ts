@@ -138,6 +138,18 @@ export function emailSamples(baseUrl: string): TemplateSamples {
         dueSoon: [{ ...digestItem('Отдел образования Администрации Шегарского района', 'kollegiya-5-p1.shegarsky.1'), due: '2022-10-07T16:59:59.999Z' }],
         counts: { review: 1, overdue: 4, dueSoon: 1 },
         link: `${baseUrl}/assignments`,
+        missed: [],
+      },
+    },
+    'digest-missed': {
+      description:
+        'Еженедельная сводка кураторам не ушла: рассылка не уложилась в свой срок или сервис не работал в день рассылки. Получают администраторы.',
+      data: {
+        weeks: [{ weekStart: '2022-09-25T17:00:00.000Z', weekEnd: '2022-10-02T16:59:59.999Z' }],
+        reason: 'Рассылка не уложилась в отведённое ей время. Последняя ошибка: connect ECONNREFUSED 127.0.0.1:27017',
+        sent: 2,
+        curators: 5,
+        link: `${baseUrl}/admin/outbox`,
       },
     },
   };

@@ -8,6 +8,7 @@ import type { AssignmentStatus, ActorRef, ExtensionRequest } from '../domain/ass
 import type { Recurrence } from '../domain/cycles';
 import type { NotificationPolicy } from '../domain/policy';
 import type { Role } from '../domain/roles';
+import { digestRunSchema, type DigestRun } from './digest-runs';
 import { loginAttemptSchema, type LoginAttempt } from './login-attempts';
 
 export const ORGANIZATION_KINDS = ['authority', 'department', 'municipality', 'regional', 'center', 'rvci', 'other'] as const;
@@ -549,6 +550,7 @@ export function registerModels(connection: Connection) {
     groups: connection.model<OrganizationGroup>('OrganizationGroup', groupSchema, 'organization_groups'),
     imports: connection.model<ProtocolImport>('ProtocolImport', importSchema, 'imports'),
     loginAttempts: connection.model<LoginAttempt>('LoginAttempt', loginAttemptSchema, 'login_attempts'),
+    digestRuns: connection.model<DigestRun>('DigestRun', digestRunSchema, 'digest_runs'),
   };
 }
 

@@ -29,6 +29,7 @@ import type {
   User,
 } from './models';
 import { auditEntityKey } from './models';
+import { createDigestRuns } from './digest-runs';
 import { createLoginAttempts } from './login-attempts';
 
 /** The counts a card shows: per state, and overdue (the flag, whatever the state). */
@@ -665,8 +666,9 @@ export function createRepositories(models: Models, options: { timezone: string }
   };
 
   const loginAttempts = createLoginAttempts(models.loginAttempts);
+  const digestRuns = createDigestRuns(models.digestRuns);
 
-  return { organizations, users, sources, recommendations, assignments, tallies, evidence, audit, outbox, settings, calendar, groups, imports, loginAttempts };
+  return { organizations, users, sources, recommendations, assignments, tallies, evidence, audit, outbox, settings, calendar, groups, imports, loginAttempts, digestRuns };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -18,6 +18,7 @@ import { saveDefaultPolicy } from '../api/policy/router';
 import { UserBody, UserPatch, addUser, updateUser } from '../api/users/router';
 import { russianErrors } from '../api/validate';
 import { knownCalendarYears } from '../store/calendar';
+import type { DigestRunStatus } from '../store/digest-runs';
 import { ORGANIZATION_KINDS } from '../store/models';
 import { loadDefaultPolicy } from '../store/policy';
 import type { Repositories } from '../store/repositories';
@@ -35,6 +36,9 @@ const KIND_RU: Record<string, string> = {
   other: 'другая',
 };
 const OUTBOX_STATUS_RU: Record<string, string> = { pending: 'ожидает', sent: 'отправлено', failed: 'ошибка' };
+const DIGEST_STATUS_RU: Record<DigestRunStatus, string> = { running: 'рассылается', sent: 'разослана', missed: 'не разослана' };
+/** Weeks of the curator digest shown above the email log. */
+const DIGEST_WEEKS_SHOWN = 8;
 
 /** Lines of a textarea: trimmed, empty ones dropped. */
 const lines = (value: unknown) =>
@@ -334,10 +338,11 @@ export function createAdminPages({
     ...admin,
     page(async (req, res) => {
       const status = ['pending', 'sent', 'failed'].includes(String(req.query.status)) ? (String(req.query.status) as 'pending' | 'sent' | 'failed') : undefined;
-      const { items, total } = await repos.outbox.list({ status }, { limit: 100, offset: 0 });
+      const [{ items, total }, digestRuns] = await Promise.all([repos.outbox.list({ status }, { limit: 100, offset: 0 }), repos.digestRuns.latest(DIGEST_WEEKS_SHOWN)]);
       res.render('admin/outbox', {
         title: 'Журнал писем',
         total,
+        digestRuns: digestRuns.map((r) => ({ ...r, statusRu: DIGEST_STATUS_RU[r.status], missed: r.status === 'missed' })),
         statuses: Object.entries(OUTBOX_STATUS_RU).map(([value, label]) => ({ value, label, selected: value === status })),
         items: items.map((e) => ({ ...e, statusRu: OUTBOX_STATUS_RU[e.status] })),
       });

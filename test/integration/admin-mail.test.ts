@@ -6,6 +6,7 @@ import { simpleParser } from 'mailparser';
 import { RESEND_WAIT_MS } from '../../api/outbox/router';
 import { PREVIEW_CSP } from '../../api/templates/router';
 import { TEMPLATE_NAMES } from '../../notifications/render';
+import { emailSamples } from '../../notifications/samples';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { eventually, startHarness, type Harness } from '../support/harness';
 
@@ -71,7 +72,7 @@ describe('email templates', () => {
     const json = await asAdmin('GET', `/api/templates/${name}/preview`);
     expect(json.status).toBe(200);
     expect(json.body).toEqual({ name, subject: expect.stringMatching(CYRILLIC), html: expect.stringMatching(/^<!doctype html>/), text: expect.any(String) });
-    expect(json.body.text).toContain(`${BASE_URL}/assignments`);
+    expect(json.body.text).toContain(emailSamples(BASE_URL)[name].data.link);
 
     const html = await asAdmin('GET', `/api/templates/${name}/preview?part=html`);
     expect(html.status).toBe(200);

@@ -1,11 +1,26 @@
 /**
  * The weekly curator digest: a real Temporal Schedule, triggered by hand here, runs the digest
  * workflow on the real worker, which mails each curator their week through the real SMTP server.
+ * Weeks without a digest are reported: a run past its deadline (a worker of this file's own whose
+ * store fails) and weeks nothing ran (the activity run for a later week).
  */
+import { randomUUID } from 'node:crypto';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { DateTime } from 'luxon';
 import { simpleParser } from 'mailparser';
+import nodemailer from 'nodemailer';
+import { FailureType } from '../../domain/errors';
+import { createEmailRenderer } from '../../notifications/render';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
+import type { Repositories } from '../../store/repositories';
+import { createDigestActivities, MISSED_REASONS, type DigestRunResult } from '../../workers/activities/digest';
+import { createEmailActivities } from '../../workers/activities/email';
 import { digestScheduleId } from '../../workers/schedules';
 import { eventually, startHarness, type Harness } from '../support/harness';
+import { readStackInfo } from '../support/stack-info';
 
 let h: Harness;
 let smtp: SmtpCatcher;
@@ -13,7 +28,7 @@ let tokens: Awaited<ReturnType<Harness['seedUsers']>>;
 
 beforeAll(async () => {
   smtp = await startSmtpCatcher({ unknownRecipients: /^gone-/ });
-  h = await startHarness('digest', { env: { SMTP_URL: smtp.url, BASE_URL: 'https://kontrol.example.test' } });
+  h = await startHarness('digest', { env: { SMTP_URL: smtp.url, BASE_URL: 'https://kontrol.example.test', TRUST_PROXY: 'loopback' } });
   tokens = await h.seedUsers();
   // A curator with nothing issued: gets no digest.
   await h.createUser('idle-curator@kontrol.test', 'curator', 'rcro');
@@ -34,10 +49,65 @@ async function issue(text: string, due: string, assignees: string[], token = tok
   return issued.body.assignments as Array<{ id: string; organization: string }>;
 }
 
-const digests = async (to: string) =>
-  Promise.all(smtp.messages.filter((m) => m.to.includes(to)).map((m) => simpleParser(m.raw))).then((all) =>
-    all.filter((p) => p.subject?.startsWith('Сводка за неделю')),
-  );
+const mails = (to: string, subject: RegExp) =>
+  Promise.all(smtp.messages.filter((m) => m.to.includes(to)).map((m) => simpleParser(m.raw))).then((all) => all.filter((p) => subject.test(p.subject ?? '')));
+const digests = (to: string) => mails(to, /^Сводка за неделю/);
+const missedNotices = () => mails('admin@kontrol.test', /^Сводка кураторам/);
+
+/** The digest activities as the worker builds them, over this harness's store and the real SMTP server. */
+function digestActivities(repos: Repositories = h.api.db.repos) {
+  const renderer = createEmailRenderer({ timezone: h.config.TIMEZONE, authority: h.config.AUTHORITY_NAME });
+  const transport = nodemailer.createTransport({ url: smtp.url });
+  const email = createEmailActivities({ repos, renderer, transport, from: h.config.MAIL_FROM, baseUrl: h.config.baseUrl, timezone: h.config.TIMEZONE });
+  return createDigestActivities({ repos, renderer, deliver: email.deliver, baseUrl: h.config.baseUrl, timezone: h.config.TIMEZONE });
+}
+
+const weekKey = (at: Date) => DateTime.fromJSDate(at, { zone: h.config.TIMEZONE }).toFormat("kkkk-'W'WW");
+const dayRu = (at: Date) => DateTime.fromJSDate(at, { zone: h.config.TIMEZONE }).toFormat('dd.MM.yyyy');
+
+it('records a week whose run cannot finish by its deadline as missed, and tells the administrators', async () => {
+  // The store answers everything but the curator's recommendations: every attempt fails until the deadline.
+  const repos = h.api.db.repos;
+  const failing: Repositories = {
+    ...repos,
+    recommendations: { ...repos.recommendations, issuedCreatedBy: (() => Promise.reject(new Error('хранилище недоступно'))) as never },
+  };
+  const taskQueue = `${h.config.TEMPORAL_TASK_QUEUE}-failing`;
+  const connection = await NativeConnection.connect({ address: readStackInfo().temporalAddress });
+  const worker = await Worker.create({
+    connection,
+    namespace: h.config.TEMPORAL_NAMESPACE,
+    taskQueue,
+    workflowBundle: { codePath: readStackInfo().workflowBundlePath },
+    activities: digestActivities(failing),
+  });
+  const startedAt = new Date();
+  const failure = await worker.runUntil(async () => {
+    const handle = await h.api.temporal.workflow.start('curatorDigestWorkflow', { taskQueue, workflowId: `digest-deadline-${randomUUID()}`, args: [{ deadline: '3 seconds' }] });
+    return handle.result().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  });
+  await connection.close();
+
+  expect(failure).toBeInstanceOf(WorkflowFailedError);
+  const cause = (failure as WorkflowFailedError).cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  expect((cause as ApplicationFailure).type).toBe(FailureType.DigestMissed);
+
+  const run = await repos.digestRuns.get(weekKey(startedAt));
+  expect(run).toMatchObject({ status: 'missed' });
+  expect(run!.reason).toBe(`${MISSED_REASONS.timedOut} Последняя ошибка: хранилище недоступно`);
+  const [notice] = await eventually(async () => {
+    const found = await missedNotices();
+    return found.length > 0 ? found : undefined;
+  }, 20_000, 'the notice to the administrators');
+  expect(notice.subject).toBe(`Сводка кураторам за неделю ${dayRu(startedAt)}–${dayRu(new Date(startedAt.getTime() + 6 * 86_400_000))} не разослана`);
+  expect(notice.text).toContain('Причина: Рассылка не уложилась в отведённое ей время. Последняя ошибка: хранилище недоступно');
+  expect(notice.text).toContain('Сводку успели получить 0 из 2 кураторов');
+  expect(notice.text).toContain(`${h.config.baseUrl}/admin/outbox`);
+}, 60_000);
 
 it('mails each curator what waits for review, what is overdue and what falls due this week, once a week', async () => {
   const schedule = h.api.temporal.schedule.getHandle(digestScheduleId(h.config.TEMPORAL_TASK_QUEUE));
@@ -81,6 +151,8 @@ it('mails each curator what waits for review, what is overdue and what falls due
       return runs.length >= n ? true : undefined;
     }, 30_000, `${n} completed digest runs`);
   await completedRuns(1);
+  // The week the first test recorded as missed went out after all: it counts as sent.
+  expect(await h.api.db.repos.digestRuns.get(weekKey(new Date()))).toMatchObject({ status: 'sent', sent: 1, reportedMissed: [] });
   await schedule.trigger();
   await completedRuns(2);
   expect(await digests('curator@kontrol.test')).toHaveLength(1);
@@ -105,3 +177,52 @@ it('goes on past a curator whose mailbox is gone, and records that digest as fai
   expect(gone.lastError).toMatch(/550/);
   expect(await digests('gone-curator@kontrol.test')).toHaveLength(0);
 }, 90_000);
+
+it('tells each curator which digests they did not get, and the administrators about weeks nothing ran, once', async () => {
+  // Two weeks on: the week between had no run at all (the node was down).
+  const env = new MockActivityEnvironment();
+  const { sendCuratorDigests } = digestActivities();
+  const now = Date.now();
+  const [skippedWeek, later, latest] = [7, 14, 21].map((days) => new Date(now + days * 86_400_000));
+  const before = (await missedNotices()).length;
+
+  const result = (await env.run(sendCuratorDigests, { at: later.toISOString() })) as DigestRunResult;
+  expect(result.sent).toBeGreaterThanOrEqual(1);
+  const week = weekKey(skippedWeek);
+  expect(await h.api.db.repos.digestRuns.get(week)).toMatchObject({ status: 'missed', reason: MISSED_REASONS.notRun });
+  expect(await h.api.db.repos.digestRuns.get(weekKey(later))).toMatchObject({ status: 'sent', reportedMissed: [week] });
+
+  const skippedRange = `${dayRu(skippedWeek)}–${dayRu(new Date(skippedWeek.getTime() + 6 * 86_400_000))}`;
+  const curatorNotice = `Из-за сбоя вы не получили сводку за неделю ${skippedRange}.`;
+  const withNotice = await eventually(async () => {
+    const found = (await digests('curator@kontrol.test')).filter((d) => d.text?.includes(curatorNotice));
+    return found.length > 0 ? found : undefined;
+  }, 20_000, 'the curator’s digest naming the missed week');
+  expect(withNotice).toHaveLength(1);
+  expect(withNotice[0].html).toContain(curatorNotice);
+  const notices = await eventually(async () => {
+    const found = await missedNotices();
+    return found.length > before ? found : undefined;
+  }, 20_000, 'the notice to the administrators');
+  expect(notices.at(-1)!.subject).toBe(`Сводка кураторам за неделю ${skippedRange} не разослана`);
+  expect(notices.at(-1)!.text).toContain(`Причина: ${MISSED_REASONS.notRun}`);
+
+  // The week after: nothing was missed since, so nobody hears of it again.
+  await env.run(sendCuratorDigests, { at: latest.toISOString() });
+  const curator = (await h.api.db.repos.users.list({ role: 'curator' })).find((u) => u.email === 'curator@kontrol.test')!;
+  const latestKey = `digest:${curator._id}:${weekKey(latest)}`;
+  const entry = await h.api.db.repos.outbox.get(latestKey);
+  expect(entry?.text).toContain('Сводка по вашим рекомендациям');
+  expect(entry?.text).not.toContain('Из-за сбоя');
+  expect(await h.api.db.repos.digestRuns.get(weekKey(latest))).toMatchObject({ status: 'sent', reportedMissed: [] });
+  expect(await missedNotices()).toHaveLength(notices.length);
+
+  // The administrator's email log shows each week: the missed one with why, the later ones sent.
+  const page = await fetch(`${h.api.url}/admin/outbox`, { headers: { cookie: await h.pageCookie('admin@kontrol.test') } });
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  const row = (start: Date) => new RegExp(`<tr[^>]*>\\s*<td data-label="Неделя">${dayRu(start)}–[^<]*</td>\\s*<td data-label="Состояние">([^<]*)</td>`);
+  expect(row(skippedWeek).exec(html)?.[1]).toBe('не разослана');
+  expect(row(later).exec(html)?.[1]).toBe('разослана');
+  expect(html).toContain(MISSED_REASONS.notRun);
+}, 60_000);

@@ -2,9 +2,9 @@
  * Determinism guard: the current workflow code must replay the histories that earlier versions
  * wrote (file names say the generation: `.before-emails`, `.event-emails`, and the current one;
  * `recommendation-issued-and-withdrawn` is a run from before `recommendation-run-ends-v1`, which
- * waited for its withdrawal after issuing). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON
- * converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
- * ones from real runs (`CAPTURE_HISTORIES=recurring` only the scenarios so named): do it when a
+ * waited for its withdrawal after issuing; `.before-deadline` is a digest run from before
+ * `digest-deadline-v1`). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
+ * ones from real runs (`CAPTURE_HISTORIES=recurring,digest` only the scenarios so named): do it when a
  * workflow changes under patched(), and commit them beside the old.
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { assignmentWorkflowId, recommendationWorkflowId } from '../../domain/ids';
+import { digestScheduleId } from '../../workers/schedules';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { readStackInfo } from '../support/stack-info';
 
@@ -102,15 +103,36 @@ async function recordScenarios(): Promise<Array<{ name: string; workflowId: stri
     { name: 'assignment-withdrawn-after-rejected-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-b', cycle: 1 }) },
     { name: 'recommendation-issued-run-ended', workflowId: recommendationWorkflowId(rec.id), runId: issuingRunId },
     { name: 'recommendation-withdrawn-by-own-run', workflowId: recommendationWorkflowId(rec.id) },
+    ...(await recordEmailScenarios()),
   ];
   for (const { workflowId } of ids) await h.api.temporal.workflow.getHandle(workflowId).result();
   return ids;
 }
 
-/** CAPTURE_HISTORIES=1 records every scenario; CAPTURE_HISTORIES=<word> only those named with it. */
+/** The scheduled and on-demand runs besides assignments and recommendations: the digest, the delivery lane, a resend. */
+async function recordEmailScenarios(): Promise<Array<{ name: string; workflowId: string; runId: string }>> {
+  const completed = (type: string) =>
+    eventually(async () => {
+      const query = `WorkflowType = '${type}' AND TaskQueue = '${h.config.TEMPORAL_TASK_QUEUE}' AND ExecutionStatus = 'Completed'`;
+      for await (const run of h.api.temporal.workflow.list({ query })) return { workflowId: run.workflowId, runId: run.runId };
+      return undefined;
+    }, 30_000, `a completed ${type}`);
+  await h.api.temporal.schedule.getHandle(digestScheduleId(h.config.TEMPORAL_TASK_QUEUE)).trigger();
+  const sent = await h.api.db.models.outbox.findOne({ status: 'sent' }).lean();
+  expect(sent).toBeTruthy();
+  const resent = await h.request('POST', `/api/outbox/${encodeURIComponent(sent!._id)}/resend`, { token: tokens.admin });
+  expect(resent.status).toBe(200);
+  return [
+    { name: 'curator-digest-sent', ...(await completed('curatorDigestWorkflow')) },
+    { name: 'email-redelivery-run', ...(await completed('redeliverEmailsWorkflow')) },
+    { name: 'email-resent', ...(await completed('resendEmailWorkflow')) },
+  ];
+}
+
+/** CAPTURE_HISTORIES=1 records every scenario; CAPTURE_HISTORIES=<word>[,<word>…] only those named with one of them. */
 function capturing(name: string): boolean {
   const wanted = process.env.CAPTURE_HISTORIES;
-  return Boolean(wanted) && (wanted === '1' || name.includes(wanted!));
+  return Boolean(wanted) && (wanted === '1' || wanted!.split(',').some((word) => name.includes(word)));
 }
 
 describe('workflow histories', () => {
@@ -134,7 +156,7 @@ describe('workflow histories', () => {
     expect(stored.filter((f) => f.endsWith('.before-emails.binpb'))).toHaveLength(4);
     expect(stored).toContain('assignment-issued-past-due.before-emails.binpb');
     expect(stored.filter((f) => f.endsWith('.event-emails.binpb'))).toHaveLength(3);
-    expect(stored.filter((f) => !/\.(before-emails|event-emails)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
+    expect(stored.filter((f) => !/\.(before-emails|event-emails|before-deadline)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
     // The recurring recommendation's two kinds of run: one ending in continue-as-new, one withdrawn.
     expect(stored.filter((f) => f.startsWith('recommendation-recurring-'))).toHaveLength(2);
     // A one-off recommendation's run that waited for its withdrawal, and the two that end
@@ -145,6 +167,13 @@ describe('workflow histories', () => {
       'recommendation-issued-and-withdrawn.event-emails.binpb',
       'recommendation-issued-run-ended.binpb',
       'recommendation-withdrawn-by-own-run.binpb',
+    ]);
+    // The digest before and since `digest-deadline-v1`, and the two email workflows.
+    expect(stored.filter((f) => /^(curator-digest|email)-/.test(f)).sort()).toEqual([
+      'curator-digest-sent.before-deadline.binpb',
+      'curator-digest-sent.binpb',
+      'email-redelivery-run.binpb',
+      'email-resent.binpb',
     ]);
     for (const file of stored) {
       const history = temporal.api.history.v1.History.decode(await readFile(path.join(FIXTURES, file)));
