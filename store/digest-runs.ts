@@ -5,6 +5,7 @@
  * Weeks are keyed `2026-W49`: the keys sort as the weeks do.
  */
 import { Schema, type Model } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key';
 
 export type DigestRunStatus = 'running' | 'sent' | 'missed';
 
@@ -58,20 +59,25 @@ export const digestRunSchema = new Schema<DigestRun>(
 const clip = (text: string) => text.slice(0, 2000);
 
 /**
- * Runs are one at a time (the schedule skips overlaps) and one per week: plain reads and writes
- * suffice, and the collection holds some fifty documents a year.
+ * One run at a time as scheduled, but a run triggered by hand may start beside one still retrying:
+ * a week's document is created by an upsert that tolerates the other's, then changed by updates.
  */
 export function createDigestRuns(model: Model<DigestRun>) {
+  async function ensure({ week, weekStart, weekEnd }: DigestWeek, status: DigestRunStatus, now: Date): Promise<void> {
+    try {
+      await model.updateOne({ _id: week }, { $setOnInsert: { weekStart, weekEnd, status, attempts: 0, startedAt: now } }, { upsert: true });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
+  }
+
   return {
     get: (week: string) => model.findById(week).lean(),
     /** An attempt at the week begins; a week already sent stays sent (a run triggered again). */
-    async begin({ week, weekStart, weekEnd }: DigestWeek, now = new Date()): Promise<void> {
-      const existing = await model.findById(week).lean();
-      if (!existing) {
-        await model.create({ _id: week, weekStart, weekEnd, status: 'running', attempts: 1, startedAt: now });
-        return;
-      }
-      await model.updateOne({ _id: week }, { $inc: { attempts: 1 }, ...(existing.status === 'sent' ? {} : { $set: { status: 'running' } }) });
+    async begin(w: DigestWeek, now = new Date()): Promise<void> {
+      await ensure(w, 'running', now);
+      await model.updateOne({ _id: w.week }, { $inc: { attempts: 1 } });
+      await model.updateOne({ _id: w.week, status: 'missed' }, { $set: { status: 'running' } });
     },
     /** An attempt failed and will be retried. */
     async attemptFailed(week: string, error: string): Promise<void> {
@@ -80,20 +86,21 @@ export function createDigestRuns(model: Model<DigestRun>) {
     async sent(week: string, counts: { curators: number; sent: number; skipped: number }, reportedMissed: string[], now = new Date()): Promise<void> {
       await model.updateOne({ _id: week }, { $set: { status: 'sent', finishedAt: now, ...counts, reportedMissed }, $unset: { lastError: 1, reason: 1 } });
     },
-    /**
-     * Records weeks as missed, with why; a week sent meanwhile stays sent. Returns the weeks it
-     * recorded (those not already missed), for the caller to report once.
-     */
-    async missed(weeks: DigestWeek[], reason: string, now = new Date()): Promise<DigestWeek[]> {
-      const recorded: DigestWeek[] = [];
+    /** Of these weeks, those nobody recorded as sent or as missed: what is still to be reported. */
+    async unreported(weeks: DigestWeek[]): Promise<DigestWeek[]> {
+      const out: DigestWeek[] = [];
       for (const w of weeks) {
-        const existing = await model.findById(w.week).lean();
-        if (existing?.status === 'sent' || existing?.status === 'missed') continue;
-        if (existing) await model.updateOne({ _id: w.week }, { $set: { status: 'missed', finishedAt: now, reason: clip(reason) } });
-        else await model.create({ _id: w.week, weekStart: w.weekStart, weekEnd: w.weekEnd, status: 'missed', attempts: 0, startedAt: now, finishedAt: now, reason: clip(reason) });
-        recorded.push(w);
+        const status = (await model.findById(w.week, { status: 1 }).lean())?.status;
+        if (status !== 'sent' && status !== 'missed') out.push(w);
       }
-      return recorded;
+      return out;
+    },
+    /** Records weeks as missed, with why; a week sent meanwhile stays sent. */
+    async missed(weeks: DigestWeek[], reason: string, now = new Date()): Promise<void> {
+      for (const w of weeks) {
+        await ensure(w, 'missed', now);
+        await model.updateOne({ _id: w.week, status: { $ne: 'sent' } }, { $set: { status: 'missed', finishedAt: now, reason: clip(reason) } });
+      }
     },
     /** The latest week before `week` whose digests went out. */
     lastSentBefore: (week: string) => model.findOne({ status: 'sent', _id: { $lt: week } }).sort({ _id: -1 }).lean(),

@@ -30,6 +30,7 @@ import type {
 } from './models';
 import { auditEntityKey } from './models';
 import { createDigestRuns } from './digest-runs';
+import { isDuplicateKey } from './duplicate-key';
 import { createLoginAttempts } from './login-attempts';
 
 /** The counts a card shows: per state, and overdue (the flag, whatever the state). */
@@ -42,10 +43,6 @@ function countRows(rows: AssignmentView[]): Counts {
   const counts = zeroCounts();
   for (const row of rows) for (const c of countersOf(row)) counts[c] += 1;
   return counts;
-}
-
-export function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: number }).code === 11000;
 }
 
 const WRITE_CHUNK = 50;

@@ -6,7 +6,7 @@
  * finish by it records the week as missed and tells the administrators before it ends failed. The
  * next week's digest tells each curator which earlier digests they did not get.
  */
-import { RetryState, type Duration } from '@temporalio/common';
+import { RetryState, SearchAttributeType, defineSearchAttributeKey, type Duration } from '@temporalio/common';
 import { ActivityFailure, ApplicationFailure, TimeoutFailure, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import { FailureType } from '../domain/errors';
 import type { DigestRunResult, createDigestActivities } from '../workers/activities/digest';
@@ -33,9 +33,13 @@ export interface CuratorDigestInput {
   deadline?: Duration;
 }
 
+/** Set by the schedule on each run it starts: the time it was due, before any catch-up delay. */
+const SCHEDULED_AT = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
 export async function curatorDigestWorkflow(input: CuratorDigestInput = {}): Promise<DigestRunResult> {
-  const at = workflowInfo().startTime.toISOString();
-  if (!patched('digest-deadline-v1')) return sendCuratorDigests({ at });
+  if (!patched('digest-deadline-v1')) return sendCuratorDigests({ at: workflowInfo().startTime.toISOString() });
+  // The week is the one the run was due in: a run caught up after midnight still covers it.
+  const at = (workflowInfo().typedSearchAttributes.get(SCHEDULED_AT) ?? workflowInfo().startTime).toISOString();
 
   const { sendCuratorDigests: sendWithDeadline } = proxyActivities<DigestActivities>({
     startToCloseTimeout: '30 minutes',

@@ -16,7 +16,7 @@ import { readProtocol, type DocumentRef, type DraftItem } from '../../domain/pro
 import { loadCalendar } from '../../store/calendar';
 import type { ProtocolImport } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
-import { isDuplicateKey } from '../../store/repositories';
+import { isDuplicateKey } from '../../store/duplicate-key';
 import type { NotificationPolicy } from '../../domain/policy';
 import { AppError, badRequest, notFound } from '../errors';
 import type { NewRecommendation, RecommendationService } from '../recommendations/service';

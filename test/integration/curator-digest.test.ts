@@ -4,23 +4,17 @@
  * Weeks without a digest are reported: a run past its deadline (a worker of this file's own whose
  * store fails) and weeks nothing ran (the activity run for a later week).
  */
-import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { DateTime } from 'luxon';
 import { simpleParser } from 'mailparser';
-import nodemailer from 'nodemailer';
 import { FailureType } from '../../domain/errors';
-import { createEmailRenderer } from '../../notifications/render';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
-import type { Repositories } from '../../store/repositories';
-import { createDigestActivities, MISSED_REASONS, type DigestRunResult } from '../../workers/activities/digest';
-import { createEmailActivities } from '../../workers/activities/email';
+import { MISSED_REASONS, type DigestRunResult } from '../../workers/activities/digest';
 import { digestScheduleId } from '../../workers/schedules';
+import { digestActivities, runDigestPastDeadline } from '../support/digest';
 import { eventually, startHarness, type Harness } from '../support/harness';
-import { readStackInfo } from '../support/stack-info';
 
 let h: Harness;
 let smtp: SmtpCatcher;
@@ -54,42 +48,13 @@ const mails = (to: string, subject: RegExp) =>
 const digests = (to: string) => mails(to, /^Сводка за неделю/);
 const missedNotices = () => mails('admin@kontrol.test', /^Сводка кураторам/);
 
-/** The digest activities as the worker builds them, over this harness's store and the real SMTP server. */
-function digestActivities(repos: Repositories = h.api.db.repos) {
-  const renderer = createEmailRenderer({ timezone: h.config.TIMEZONE, authority: h.config.AUTHORITY_NAME });
-  const transport = nodemailer.createTransport({ url: smtp.url });
-  const email = createEmailActivities({ repos, renderer, transport, from: h.config.MAIL_FROM, baseUrl: h.config.baseUrl, timezone: h.config.TIMEZONE });
-  return createDigestActivities({ repos, renderer, deliver: email.deliver, baseUrl: h.config.baseUrl, timezone: h.config.TIMEZONE });
-}
-
 const weekKey = (at: Date) => DateTime.fromJSDate(at, { zone: h.config.TIMEZONE }).toFormat("kkkk-'W'WW");
 const dayRu = (at: Date) => DateTime.fromJSDate(at, { zone: h.config.TIMEZONE }).toFormat('dd.MM.yyyy');
 
 it('records a week whose run cannot finish by its deadline as missed, and tells the administrators', async () => {
-  // The store answers everything but the curator's recommendations: every attempt fails until the deadline.
-  const repos = h.api.db.repos;
-  const failing: Repositories = {
-    ...repos,
-    recommendations: { ...repos.recommendations, issuedCreatedBy: (() => Promise.reject(new Error('хранилище недоступно'))) as never },
-  };
-  const taskQueue = `${h.config.TEMPORAL_TASK_QUEUE}-failing`;
-  const connection = await NativeConnection.connect({ address: readStackInfo().temporalAddress });
-  const worker = await Worker.create({
-    connection,
-    namespace: h.config.TEMPORAL_NAMESPACE,
-    taskQueue,
-    workflowBundle: { codePath: readStackInfo().workflowBundlePath },
-    activities: digestActivities(failing),
-  });
   const startedAt = new Date();
-  const failure = await worker.runUntil(async () => {
-    const handle = await h.api.temporal.workflow.start('curatorDigestWorkflow', { taskQueue, workflowId: `digest-deadline-${randomUUID()}`, args: [{ deadline: '3 seconds' }] });
-    return handle.result().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-  });
-  await connection.close();
+  const { failure } = await runDigestPastDeadline(h, smtp.url);
+  const repos = h.api.db.repos;
 
   expect(failure).toBeInstanceOf(WorkflowFailedError);
   const cause = (failure as WorkflowFailedError).cause;
@@ -181,7 +146,7 @@ it('goes on past a curator whose mailbox is gone, and records that digest as fai
 it('tells each curator which digests they did not get, and the administrators about weeks nothing ran, once', async () => {
   // Two weeks on: the week between had no run at all (the node was down).
   const env = new MockActivityEnvironment();
-  const { sendCuratorDigests } = digestActivities();
+  const { sendCuratorDigests } = digestActivities(h, smtp.url);
   const now = Date.now();
   const [skippedWeek, later, latest] = [7, 14, 21].map((days) => new Date(now + days * 86_400_000));
   const before = (await missedNotices()).length;

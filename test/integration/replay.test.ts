@@ -13,6 +13,7 @@ import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { assignmentWorkflowId, recommendationWorkflowId } from '../../domain/ids';
 import { digestScheduleId } from '../../workers/schedules';
+import { runDigestPastDeadline } from '../support/digest';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { readStackInfo } from '../support/stack-info';
 
@@ -103,10 +104,10 @@ async function recordScenarios(): Promise<Array<{ name: string; workflowId: stri
     { name: 'assignment-withdrawn-after-rejected-extension', workflowId: assignmentWorkflowId({ recommendationId: rec.id, organization: 'org-b', cycle: 1 }) },
     { name: 'recommendation-issued-run-ended', workflowId: recommendationWorkflowId(rec.id), runId: issuingRunId },
     { name: 'recommendation-withdrawn-by-own-run', workflowId: recommendationWorkflowId(rec.id) },
-    ...(await recordEmailScenarios()),
   ];
   for (const { workflowId } of ids) await h.api.temporal.workflow.getHandle(workflowId).result();
-  return ids;
+  // These have closed when they are returned.
+  return [...ids, ...(await recordEmailScenarios())];
 }
 
 /** The scheduled and on-demand runs besides assignments and recommendations: the digest, the delivery lane, a resend. */
@@ -117,6 +118,9 @@ async function recordEmailScenarios(): Promise<Array<{ name: string; workflowId:
       for await (const run of h.api.temporal.workflow.list({ query })) return { workflowId: run.workflowId, runId: run.runId };
       return undefined;
     }, 30_000, `a completed ${type}`);
+  // A digest run past its deadline: the week reported missed, the run failed (digest-deadline-v1).
+  const missed = await runDigestPastDeadline(h, readStackInfo().smtpUrl ?? 'smtp://127.0.0.1:1');
+  expect(missed.failure).toBeDefined();
   await h.api.temporal.schedule.getHandle(digestScheduleId(h.config.TEMPORAL_TASK_QUEUE)).trigger();
   const sent = await h.api.db.models.outbox.findOne({ status: 'sent' }).lean();
   expect(sent).toBeTruthy();
@@ -124,6 +128,7 @@ async function recordEmailScenarios(): Promise<Array<{ name: string; workflowId:
   expect(resent.status).toBe(200);
   return [
     { name: 'curator-digest-sent', ...(await completed('curatorDigestWorkflow')) },
+    { name: 'curator-digest-missed', workflowId: missed.workflowId, runId: missed.runId },
     { name: 'email-redelivery-run', ...(await completed('redeliverEmailsWorkflow')) },
     { name: 'email-resent', ...(await completed('resendEmailWorkflow')) },
   ];
@@ -170,6 +175,7 @@ describe('workflow histories', () => {
     ]);
     // The digest before and since `digest-deadline-v1`, and the two email workflows.
     expect(stored.filter((f) => /^(curator-digest|email)-/.test(f)).sort()).toEqual([
+      'curator-digest-missed.binpb',
       'curator-digest-sent.before-deadline.binpb',
       'curator-digest-sent.binpb',
       'email-redelivery-run.binpb',

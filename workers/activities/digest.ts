@@ -9,7 +9,7 @@
  * and the next run finds every earlier week that was not sent, tells the administrators about any
  * nobody reported yet (the node was down), and tells each curator which digests they did not get.
  */
-import { heartbeat } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import { DateTime } from 'luxon';
 import type { DigestItem, DigestWeekRange, EmailRenderer } from '../../notifications/render';
 import type { DigestWeek } from '../../store/digest-runs';
@@ -96,6 +96,8 @@ export function createDigestActivities({
       for (; ; day = day.plus({ weeks: 1 })) {
         const w = weekOf(day);
         if (w.week >= current.week) break;
+        // The zone changed since that week was sent: its start may fall in the week before.
+        if (w.week <= last._id) continue;
         const stored = recorded.get(w.week);
         weeks.push(stored ? { week: stored._id, weekStart: stored.weekStart, weekEnd: stored.weekEnd } : w);
       }
@@ -107,14 +109,19 @@ export function createDigestActivities({
     };
   }
 
-  /** Records the weeks as missed and mails the administrators once about those not recorded before. */
+  /**
+   * Mails the administrators about the weeks not reported yet, then records them as missed. In that
+   * order: a run cut off between the two reports again under the same outbox key, which keeps the
+   * email once, where the other order could record a week as missed that nobody was told of.
+   */
   async function reportMissed(weeks: DigestWeek[], reason: string, counts: { sent: number; curators: number }): Promise<void> {
-    const fresh = await repos.digestRuns.missed(weeks, reason);
-    if (fresh.length === 0) return;
+    const due = await repos.digestRuns.unreported(weeks);
+    if (due.length === 0) return;
     const admins = (await repos.users.list({ role: 'admin' })).filter((u) => u.active);
-    const key = `digest-missed:${fresh[0].week}${fresh.length > 1 ? `..${fresh[fresh.length - 1].week}` : ''}`;
-    const rendered = renderer.render('digest-missed', { weeks: fresh.map(range), reason, ...counts, link: `${baseUrl}/admin/outbox` });
+    const key = `digest-missed:${due[0].week}${due.length > 1 ? `..${due[due.length - 1].week}` : ''}`;
+    const rendered = renderer.render('digest-missed', { weeks: due.map(range), reason, ...counts, link: `${baseUrl}/admin/outbox` });
     await repos.outbox.record({ _id: key, template: 'digest-missed', to: admins.map((a) => a.email).sort(), ...rendered, context: { event: 'digest-missed' } });
+    await repos.digestRuns.missed(due, reason);
     // Not delivered now (SMTP down, say): the delivery lane tries again.
     await beating(() => deliver(key));
   }
@@ -167,6 +174,8 @@ export function createDigestActivities({
 
     for (const curator of curators) {
       heartbeat(curator._id);
+      // Past the run's deadline the workflow has reported the week missed: stop rather than send it late.
+      if (Context.current().cancellationSignal.aborted) throw new Error('digest run cancelled');
       const key = `digest:${curator._id}:${week}`;
       const existing = await repos.outbox.get(key);
       if (!existing) {
@@ -213,7 +222,7 @@ export function createDigestActivities({
       try {
         // Heartbeats while the SMTP server takes its time: a stalled send is retried, not duplicated.
         const delivered = await beating(() => deliver(key));
-        if (delivered === 'sent') result.sent += 1;
+        if (delivered === 'sent' || delivered === 'already-sent') result.sent += 1;
       } catch (error) {
         // One curator's failing address must not hold back the others' digests: go on, retry after.
         failures.push(error);
