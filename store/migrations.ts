@@ -8,6 +8,7 @@ import type { Models } from './models';
 import { countersOf } from '../domain/tally';
 import { auditEntityKey, type AssignmentView, type StoredAuditEntry } from './models';
 import { inParallel } from './serialize';
+import { insertOnce, sliceOf } from './outbox';
 
 interface Migration {
   /** Recorded once done; never renamed. */
@@ -72,6 +73,30 @@ export const MIGRATIONS: Migration[] = [
         },
         (done) => log(`миграция поручений: признак запроса продления записан у ${done} строк`),
       ),
+  },
+  {
+    // Emails recorded before the log was kept in slices: each gets its slice (from when it was
+    // recorded) and a top-level assignmentId, and its bodies move to outbox_bodies.
+    name: '2026-12-outbox-slices',
+    async run(models, log) {
+      let done = 0;
+      const known = new Set<string>();
+      for await (const doc of models.outbox.find({}).lean().cursor({ batchSize: 200 })) {
+        const email = doc as { _id: string; slice?: string; html?: string; text?: string; createdAt?: Date; context?: { assignmentId?: string } };
+        if (email.slice && email.html === undefined) continue;
+        const slice = email.slice ?? sliceOf(email.createdAt ?? new Date());
+        if (!known.has(slice)) {
+          await insertOnce(models.outboxDays, slice.slice(0, 10), { closed: false });
+          await insertOnce(models.outboxSlices, slice, { day: slice.slice(0, 10), closed: false });
+          known.add(slice);
+        }
+        if (email.html !== undefined) await insertOnce(models.outboxBodies, email._id, { html: email.html, text: email.text ?? '' });
+        await models.outbox.updateOne({ _id: email._id }, { $set: { slice, assignmentId: email.context?.assignmentId ?? null }, $unset: { html: 1, text: 1 } });
+        done += 1;
+        if (done % 1000 === 0) log(`миграция журнала писем: разложено по периодам ${done} писем`);
+      }
+      if (done > 0) log(`миграция журнала писем: разложено по периодам ${done} писем`);
+    },
   },
 ];
 

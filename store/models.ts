@@ -9,6 +9,8 @@ import type { Recurrence } from '../domain/cycles';
 import type { NotificationPolicy } from '../domain/policy';
 import type { Role } from '../domain/roles';
 import { digestRunSchema, type DigestRun } from './digest-runs';
+import { registerOutboxModels } from './outbox';
+export type { OutboxEmail, OutboxStatus, OutboxSummary } from './outbox';
 import { loginAttemptSchema, type LoginAttempt } from './login-attempts';
 
 export const ORGANIZATION_KINDS = ['authority', 'department', 'municipality', 'regional', 'center', 'rvci', 'other'] as const;
@@ -195,7 +197,6 @@ export function auditEntityKey(entity: AuditEntry['entity']): string {
   return `${entity.kind}:${entity.id}`;
 }
 
-export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
 /**
  * A group of addressees an administrator keeps («органы местного самоуправления, осуществляющие
@@ -256,32 +257,6 @@ export interface AddedCalendarYear {
 }
 
 /** One email: keyed by its idempotency key, so a retry or a replay never sends it twice. */
-export interface OutboxEmail {
-  _id: string;
-  template: string;
-  to: string[];
-  subject: string;
-  html: string;
-  text: string;
-  status: OutboxStatus;
-  attempts: number;
-  lastError?: string;
-  /**
-   * A failed email the delivery lane tries again from this instant; absent or null when no retry
-   * would help (a 5xx reply, no recipients), or while an administrator's resend holds it.
-   */
-  retryAt?: Date | null;
-  /** Who claimed it until retryAt: the delivery lane or an administrator's resend. */
-  claimedBy?: 'lane' | 'resend' | null;
-  messageId?: string;
-  sentAt?: Date;
-  /** Sent again on an administrator's request after it had been sent; absent before the first. */
-  resends?: number;
-  lastResentAt?: Date;
-  context: { assignmentId?: string; recommendationId?: string; event?: string };
-  createdAt?: Date;
-  updatedAt?: Date;
-}
 
 const actorSchema = new Schema<ActorRef>({ id: String, email: String, role: String }, { _id: false });
 
@@ -459,33 +434,6 @@ const auditSchema = new Schema<StoredAuditEntry>(
 auditSchema.index({ entityKey: 1 });
 auditSchema.index({ at: -1 });
 
-const outboxSchema = new Schema<OutboxEmail>(
-  {
-    _id: { type: String, required: true },
-    template: { type: String, required: true },
-    to: { type: [String], default: [] },
-    subject: { type: String, required: true },
-    html: { type: String, required: true },
-    text: { type: String, required: true },
-    status: { type: String, required: true, default: 'pending' },
-    attempts: { type: Number, default: 0 },
-    lastError: String,
-    retryAt: Date,
-    claimedBy: String,
-    messageId: String,
-    sentAt: Date,
-    resends: Number,
-    lastResentAt: Date,
-    context: { assignmentId: String, recommendationId: String, event: String },
-  },
-  { timestamps: true, versionKey: false },
-);
-// The delivery log lists newest first (createdAt, then _id, both descending): one index per filter,
-// each ending in that order, so a page is read in order rather than sorted in memory.
-outboxSchema.index({ createdAt: -1, _id: -1 });
-outboxSchema.index({ status: 1, createdAt: -1, _id: -1 });
-outboxSchema.index({ template: 1, createdAt: -1, _id: -1 });
-outboxSchema.index({ 'context.assignmentId': 1, createdAt: -1, _id: -1 });
 
 const settingSchema = new Schema<Setting>(
   {
@@ -544,7 +492,7 @@ export function registerModels(connection: Connection) {
     migrations: connection.model<MigrationRecord>('Migration', migrationSchema, 'migrations'),
     evidence: connection.model<Evidence>('Evidence', evidenceSchema, 'evidence'),
     audit: connection.model<StoredAuditEntry>('AuditEntry', auditSchema, 'audit'),
-    outbox: connection.model<OutboxEmail>('OutboxEmail', outboxSchema, 'outbox'),
+    ...registerOutboxModels(connection),
     settings: connection.model<Setting>('Setting', settingSchema, 'settings'),
     calendarYears: connection.model<AddedCalendarYear>('CalendarYear', calendarYearSchema, 'calendar_years'),
     groups: connection.model<OrganizationGroup>('OrganizationGroup', groupSchema, 'organization_groups'),

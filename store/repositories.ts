@@ -20,8 +20,6 @@ import type {
   Organization,
   OrganizationGroup,
   OrganizationKind,
-  OutboxEmail,
-  OutboxStatus,
   ProtocolImport,
   Recommendation,
   RecommendationStatus,
@@ -30,6 +28,7 @@ import type {
 } from './models';
 import { auditEntityKey } from './models';
 import { createDigestRuns } from './digest-runs';
+import { createOutbox } from './outbox';
 import { isDuplicateKey } from './duplicate-key';
 import { createLoginAttempts } from './login-attempts';
 
@@ -74,11 +73,7 @@ export interface Page {
   offset: number;
 }
 
-export interface OutboxFilter {
-  status?: OutboxStatus;
-  template?: string;
-  assignmentId?: string;
-}
+export type { OutboxFilter } from './outbox';
 
 /** One organisation's or recommendation's assignments by outcome (see assignments.discipline). */
 export interface DisciplineRow extends Discipline {
@@ -497,80 +492,7 @@ export function createRepositories(models: Models, options: { timezone: string }
       models.audit.find({ entityKey: auditEntityKey({ kind, id }) }).sort({ at: 1, _id: 1 }).lean(),
   };
 
-  const outbox = {
-    get: (key: string) => models.outbox.findById(key).lean(),
-    /** Records the email once; a second call with the same key keeps the first content. */
-    async record(entry: Omit<OutboxEmail, 'status' | 'attempts'>): Promise<OutboxEmail> {
-      try {
-        await models.outbox.updateOne({ _id: entry._id }, { $setOnInsert: { ...entry, status: 'pending', attempts: 0 } }, { upsert: true });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-      }
-      return (await models.outbox.findById(entry._id).lean())!;
-    },
-    async markSent(key: string, messageId: string): Promise<void> {
-      await models.outbox.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: 1, retryAt: 1, claimedBy: 1 } });
-    },
-    /** A failed attempt: tried again from `retryAt` by the delivery lane, or never (null). */
-    async markFailed(key: string, error: string, retryAt: Date | null): Promise<void> {
-      await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error.slice(0, 2000), retryAt, claimedBy: null }, $inc: { attempts: 1 } });
-    },
-    /** Sets when the lane may next try an unsent email. */
-    async holdUntil(key: string, retryAt: Date): Promise<void> {
-      await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { retryAt } });
-    },
-    /**
-     * Claims an unsent email for one sender until `until`: succeeds only if its retryAt is still
-     * the one the sender read, so of two senders that read the same entry one claims it and the
-     * other backs off (a compare-and-set: atomic on MongoDB; on FerretDB, whose updates are a read
-     * and a write, two claims in the same instant could both succeed).
-     */
-    async claim(key: string, seen: Date | null, until: Date, by: 'lane' | 'resend'): Promise<boolean> {
-      const result = await models.outbox.updateOne({ _id: key, status: { $ne: 'sent' }, retryAt: seen }, { $set: { retryAt: until, claimedBy: by } });
-      return result.modifiedCount === 1;
-    },
-    /**
-     * Unsent emails due for another try, earliest first: failed ones whose retryAt has come, and
-     * pending ones recorded over `staleMs` ago whose first attempt never finished. Read by status
-     * (an equality FerretDB pushes down; few emails are ever unsent), the rest sifted here.
-     */
-    async due(now: Date, limit: number, staleMs = 5 * 60_000): Promise<Array<Pick<OutboxEmail, '_id' | 'retryAt'>>> {
-      const [failed, pending] = await Promise.all([
-        // Not those no retry would help (retryAt null), which stay failed until an administrator acts.
-        models.outbox.find({ status: 'failed', retryAt: { $ne: null } }, { _id: 1, retryAt: 1 }).lean(),
-        models.outbox.find({ status: 'pending' }, { _id: 1, createdAt: 1, retryAt: 1 }).lean(),
-      ]);
-      const dueFailed = failed.filter((e) => e.retryAt && e.retryAt <= now);
-      // A pending one whose first sender died: its claim has lapsed, or it never had one.
-      const stalePending = pending
-        .filter((e) => (e.retryAt ? e.retryAt <= now : Boolean(e.createdAt && e.createdAt.getTime() <= now.getTime() - staleMs)))
-        .map((e) => ({ _id: e._id, retryAt: e.retryAt ?? e.createdAt }));
-      return [...dueFailed, ...stalePending].sort((a, b) => a.retryAt!.getTime() - b.retryAt!.getTime()).slice(0, limit);
-    },
-    /** An administrator's resend of an email sent before: counted, and the entry stays sent. */
-    async markResent(key: string, messageId: string): Promise<void> {
-      await models.outbox.updateOne(
-        { _id: key },
-        { $set: { messageId, lastResentAt: new Date() }, $inc: { resends: 1, attempts: 1 }, $unset: { lastError: 1 } },
-      );
-    },
-    /** A failed resend of a sent email: the log shows the error, and the email stays sent (it was, once). */
-    async markResendFailed(key: string, error: string): Promise<void> {
-      await models.outbox.updateOne({ _id: key }, { $set: { lastError: error.slice(0, 2000) }, $inc: { attempts: 1 } });
-    },
-    /** The delivery log, newest first, without the bodies. */
-    async list(filter: OutboxFilter, page: Page) {
-      const query: QueryFilter<OutboxEmail> = {};
-      if (filter.status) query.status = filter.status;
-      if (filter.template) query.template = filter.template;
-      if (filter.assignmentId) query['context.assignmentId'] = filter.assignmentId;
-      const [items, total] = await Promise.all([
-        models.outbox.find(query, { html: 0, text: 0 }).sort({ createdAt: -1, _id: -1 }).skip(page.offset).limit(page.limit).lean(),
-        models.outbox.countDocuments(query),
-      ]);
-      return { items, total };
-    },
-  };
+  const outbox = createOutbox(models);
 
   const settings = {
     async get<T>(key: string): Promise<T | undefined> {

@@ -12,6 +12,7 @@ import { mongoUri, smtpUrl, temporalAddress } from '../config/services';
 import { loadCalendar } from '../store/calendar';
 import { connectDatabase } from '../store/db';
 import { createDigestActivities } from './activities/digest';
+import { startOutboxCloser } from './outbox-closer';
 import { createEmailActivities } from './activities/email';
 import { createIssuingActivities } from './activities/issuing';
 import { createPlanningActivities } from './activities/planning';
@@ -112,9 +113,11 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   await ensureSchedules(temporal, config, logger);
   // Summaries are ready (finished or rebuilt) before the first projection can change a row.
   const tallier = startTallier(db.repos.tallies, logger);
+  const outboxCloser = startOutboxCloser(db.repos.outbox, logger);
   await tallier.ready;
   const done = worker.run().finally(async () => {
     await tallier.stop();
+    await outboxCloser.stop();
     transport.close();
     await clientConnection.close();
     await connection.close();

@@ -12,6 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { auditEntityKey, type Models, type Recommendation } from '../../store/models';
+import { sliceOf } from '../../store/outbox';
 import type { AssignmentStatus } from '../../domain/assignment';
 import { assignmentId } from '../../domain/ids';
 import { countersOf } from '../../domain/tally';
@@ -160,6 +161,7 @@ export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
   const audit: Record<string, unknown>[] = [];
   const evidence: Record<string, unknown>[] = [];
   const outbox: Record<string, unknown>[] = [];
+  const bodies: Record<string, unknown>[] = [];
   const executorOf = (org: string) => ({ id: `bench-executor-${org}`, email: `executor@${org}.bench.test`, role: 'executor' });
   const system = { id: 'system', email: 'system', role: 'system' };
 
@@ -270,13 +272,15 @@ export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
           updatedAt: new Date(events.at(-1)!.at),
         });
         if (input.sampleEmail) {
+          const key = `${id}:issued:v1`;
+          bodies.push({ _id: key, html: input.sampleEmail.html, text: input.sampleEmail.text });
           outbox.push({
-            _id: `${id}:issued:v1`,
+            _id: key,
             template: 'assignment-issued',
             to: [`coordinator@${organization}.bench.test`],
             subject: input.sampleEmail.subject,
-            html: input.sampleEmail.html,
-            text: input.sampleEmail.text,
+            slice: sliceOf(new Date(issued)),
+            assignmentId: id,
             status: 'sent',
             attempts: 1,
             messageId: `<${randomUUID()}@bench>`,
@@ -307,6 +311,17 @@ export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
   await insert('audit', models.audit, audit);
   await insert('evidence', models.evidence, evidence);
   await insert('outbox', models.outbox, outbox);
+  // The emails' slices and days, open: the worker closes them (store/outbox.ts), as it would the app's own.
+  await models.outboxBodies.collection.insertMany(bodies as never[], { ordered: false });
+  const slices = [...new Set(outbox.map((e) => e.slice as string))];
+  const periods = async (collection: Models['outboxSlices'] | Models['outboxDays'], docs: Record<string, unknown>[]) => {
+    // A slice of the app's own emails may exist already; it keeps its document.
+    await collection.collection.insertMany(docs as never[], { ordered: false }).catch((error: unknown) => {
+      if (!(error as { writeErrors?: unknown[] }).writeErrors) throw error;
+    });
+  };
+  await periods(models.outboxSlices, slices.map((slice) => ({ _id: slice, day: slice.slice(0, 10), closed: false })));
+  await periods(models.outboxDays, [...new Set(slices.map((slice) => slice.slice(0, 10)))].map((day) => ({ _id: day, closed: false })));
   result.seconds = (Date.now() - started) / 1000;
   return result;
 }

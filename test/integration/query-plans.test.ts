@@ -94,6 +94,9 @@ it('answers the assignment page, the lists and the history from indexes', async 
     "a recommendation's rows": () => repos.assignments.list({ recommendationId: 'rec-a', cycle: 1 }, { limit: 50, offset: 0 }),
     'review queue': () => repos.assignments.reviewQueue({ limit: 50, offset: 0 }),
     'extension requests': () => repos.assignments.pendingExtensions({ limit: 50, offset: 0 }),
+    "delivery log: one assignment's emails": () => repos.outbox.list({ assignmentId: assignment }, { limit: 50, offset: 0 }),
+    'delivery log: failed emails': () => repos.outbox.list({ status: 'failed' }, { limit: 50, offset: 0 }),
+    'delivery log: an email with its body': () => repos.outbox.get(`${assignment}:issued:v1`),
   };
   const table: string[] = ['| path | collection | filter | pushed down | index |', '| --- | --- | --- | --- | --- |'];
   for (const [name, work] of Object.entries(paths)) {

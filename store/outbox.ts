@@ -1,0 +1,389 @@
+/**
+ * The outbox: every email Kontrol sends, recorded under its idempotency key before it is sent,
+ * and the delivery log administrators read, newest first.
+ *
+ * Shaped for FerretDB, which pushes only equality filters down and decodes every match of a sort
+ * or a skip (about 150 µs a document; the log of 20,000 emails took 4–7 s a page):
+ * - The bodies live in `outbox_bodies`, read by key when an email is sent or shown; the log's
+ *   documents stay small.
+ * - Each email is in a ten-minute slice of the day it was recorded (`2026-12-04T17:5`, UTC). A
+ *   slice and its day each have a document (`outbox_slices`, `outbox_days`), made before the
+ *   email's, so every email's slice is known. Emails are only ever added, and always to the
+ *   current slice, so once a slice is over (with a margin for clocks) its counts never change: the
+ *   worker closes it (`closeFinished`) by counting it once, and a day once all its slices are
+ *   closed. A page of the log then reads the days, the slices of the day it falls in, and the
+ *   emails of the one or two slices it covers, each by equality.
+ * - The states change, though: the few emails not sent (failed, pending) are read by state, and a
+ *   page of sent emails counts a slice as its emails less its unsent ones.
+ * - One assignment's emails are read by `assignmentId`, a top-level copy of the context's.
+ *
+ * The same code runs on MongoDB, where it is simply correct.
+ */
+import { Schema, type Connection, type Model, type QueryFilter } from 'mongoose';
+import { isDuplicateKey } from './duplicate-key';
+
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+export interface OutboxEmail {
+  _id: string;
+  template: string;
+  to: string[];
+  subject: string;
+  html: string;
+  text: string;
+  status: OutboxStatus;
+  attempts: number;
+  lastError?: string;
+  /**
+   * A failed email the delivery lane tries again from this instant; absent or null when no retry
+   * would help (a 5xx reply, no recipients), or while an administrator's resend holds it.
+   */
+  retryAt?: Date | null;
+  /** Who claimed it until retryAt: the delivery lane or an administrator's resend. */
+  claimedBy?: 'lane' | 'resend' | null;
+  messageId?: string;
+  sentAt?: Date;
+  /** Sent again on an administrator's request after it had been sent; absent before the first. */
+  resends?: number;
+  lastResentAt?: Date;
+  context: { assignmentId?: string; recommendationId?: string; event?: string };
+  createdAt?: Date;
+  updatedAt?: Date;
+}
+
+/** An email in the log: everything but the bodies. */
+export type OutboxSummary = Omit<OutboxEmail, 'html' | 'text'>;
+
+/** What the log's documents hold beside the summary. */
+interface StoredOutboxEmail extends OutboxSummary {
+  /** The ten-minute slice it was recorded in. */
+  slice: string;
+  /** context.assignmentId at the top level, where FerretDB filters on it; null for emails about no assignment. */
+  assignmentId: string | null;
+  /** Written before the bodies moved to outbox_bodies; taken out by the migration. */
+  html?: string;
+  text?: string;
+}
+
+interface OutboxBody {
+  _id: string;
+  html: string;
+  text: string;
+}
+
+/** How many emails a finished slice or day holds, in all and per template. */
+interface PeriodCounts {
+  total: number;
+  templates: Record<string, number>;
+}
+
+interface OutboxSlice {
+  _id: string;
+  day: string;
+  closed: boolean;
+  counts?: PeriodCounts;
+}
+
+interface OutboxDay {
+  _id: string;
+  closed: boolean;
+  counts?: PeriodCounts;
+}
+
+export interface OutboxFilter {
+  status?: OutboxStatus;
+  template?: string;
+  assignmentId?: string;
+}
+
+const SLICE_MINUTES = 10;
+/** A slice is closed this long after it ended: longer than any clock between the node's processes is off. */
+const CLOSE_AFTER_MS = 5 * 60_000;
+
+/** The slice an instant falls in: `2026-12-04T17:5` covers 17:50–18:00 UTC. Keys sort as time does. */
+export function sliceOf(at: Date): string {
+  const iso = at.toISOString();
+  return `${iso.slice(0, 13)}:${Math.floor(at.getUTCMinutes() / SLICE_MINUTES)}`;
+}
+
+/** When a slice ends. */
+function sliceEnd(slice: string): number {
+  const [hour, tenth] = slice.split(':');
+  return Date.parse(`${hour}:00:00.000Z`) + (Number(tenth) + 1) * SLICE_MINUTES * 60_000;
+}
+
+const dayEnd = (day: string) => Date.parse(`${day}T00:00:00.000Z`) + 86_400_000;
+
+const outboxSchema = new Schema<StoredOutboxEmail>(
+  {
+    _id: { type: String, required: true },
+    template: { type: String, required: true },
+    to: { type: [String], default: [] },
+    subject: { type: String, required: true },
+    status: { type: String, required: true, default: 'pending' },
+    attempts: { type: Number, default: 0 },
+    lastError: String,
+    retryAt: Date,
+    claimedBy: String,
+    messageId: String,
+    sentAt: Date,
+    resends: Number,
+    lastResentAt: Date,
+    context: { assignmentId: String, recommendationId: String, event: String },
+    slice: { type: String, required: true },
+    assignmentId: { type: String, default: null },
+    html: String,
+    text: String,
+  },
+  { timestamps: true, versionKey: false },
+);
+// Single fields, each read by equality (on FerretDB each gets a GIN twin: stack/ferretdb-indexes.ts).
+outboxSchema.index({ slice: 1 });
+outboxSchema.index({ status: 1 });
+outboxSchema.index({ assignmentId: 1 });
+
+const bodySchema = new Schema<OutboxBody>({ _id: { type: String, required: true }, html: { type: String, required: true }, text: { type: String, required: true } }, { versionKey: false });
+
+const countsSchema = { total: Number, templates: { type: Schema.Types.Mixed } };
+const sliceSchema = new Schema<OutboxSlice>(
+  { _id: { type: String, required: true }, day: { type: String, required: true }, closed: { type: Boolean, required: true }, counts: countsSchema },
+  { versionKey: false },
+);
+sliceSchema.index({ day: 1 });
+sliceSchema.index({ closed: 1 });
+const daySchema = new Schema<OutboxDay>({ _id: { type: String, required: true }, closed: { type: Boolean, required: true }, counts: countsSchema }, { versionKey: false });
+
+export function registerOutboxModels(connection: Connection) {
+  return {
+    outbox: connection.model<StoredOutboxEmail>('OutboxEmail', outboxSchema, 'outbox'),
+    outboxBodies: connection.model<OutboxBody>('OutboxBody', bodySchema, 'outbox_bodies'),
+    outboxSlices: connection.model<OutboxSlice>('OutboxSlice', sliceSchema, 'outbox_slices'),
+    outboxDays: connection.model<OutboxDay>('OutboxDay', daySchema, 'outbox_days'),
+  };
+}
+
+export type OutboxModels = ReturnType<typeof registerOutboxModels>;
+
+/** The log's fields: no bodies. */
+const SUMMARY = { html: 0, text: 0 } as const;
+
+const newestFirst = (a: OutboxSummary, b: OutboxSummary) =>
+  (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
+
+/** Inserts a document unless its key exists; a second insert of the key changes nothing. */
+export async function insertOnce<T>(model: Model<T>, _id: string, doc: Record<string, unknown>): Promise<void> {
+  try {
+    await model.updateOne({ _id } as QueryFilter<T>, { $setOnInsert: doc }, { upsert: true });
+  } catch (error) {
+    if (!isDuplicateKey(error)) throw error;
+  }
+}
+
+function countPeriod(emails: Array<Pick<OutboxSummary, 'template'>>): PeriodCounts {
+  const templates: Record<string, number> = {};
+  for (const e of emails) templates[e.template] = (templates[e.template] ?? 0) + 1;
+  return { total: emails.length, templates };
+}
+
+function addCounts(into: PeriodCounts, add: PeriodCounts): void {
+  into.total += add.total;
+  for (const [name, n] of Object.entries(add.templates)) into.templates[name] = (into.templates[name] ?? 0) + n;
+}
+
+export function createOutbox(models: OutboxModels) {
+  const { outbox, outboxBodies: bodies, outboxSlices: slices, outboxDays: days } = models;
+  /** Slices this process has made sure of: one write per slice, not per email. */
+  const known = new Set<string>();
+
+  async function ensureSlice(slice: string): Promise<void> {
+    if (known.has(slice)) return;
+    const day = slice.slice(0, 10);
+    await insertOnce(days, day, { closed: false });
+    await insertOnce(slices, slice, { day, closed: false });
+    if (known.size > 1000) known.clear();
+    known.add(slice);
+  }
+
+  /** The emails of a slice as the log shows them. */
+  const sliceEmails = (slice: string) => outbox.find({ slice }, SUMMARY).lean<StoredOutboxEmail[]>();
+
+  const unsent = async (): Promise<StoredOutboxEmail[]> => {
+    const [failed, pending] = await Promise.all([outbox.find({ status: 'failed' }, SUMMARY).lean<StoredOutboxEmail[]>(), outbox.find({ status: 'pending' }, SUMMARY).lean<StoredOutboxEmail[]>()]);
+    return [...failed, ...pending];
+  };
+
+  const repository = {
+    /** The email with its bodies. */
+    async get(key: string): Promise<OutboxEmail | null> {
+      const email = await outbox.findById(key).lean<StoredOutboxEmail>();
+      if (!email) return null;
+      const { slice: _slice, assignmentId: _assignmentId, ...rest } = email;
+      if (typeof rest.html === 'string' && typeof rest.text === 'string') return rest as OutboxEmail;
+      const body = await bodies.findById(key).lean();
+      return { ...rest, html: body?.html ?? '', text: body?.text ?? '' };
+    },
+    /** Records the email once; a second call with the same key keeps the first content. */
+    async record(entry: Omit<OutboxEmail, 'status' | 'attempts' | 'createdAt' | 'updatedAt'>): Promise<OutboxEmail> {
+      const { html, text, ...summary } = entry;
+      const now = new Date();
+      const slice = sliceOf(now);
+      // Slice first, then the body, then the email: whatever the log lists has both.
+      await ensureSlice(slice);
+      await insertOnce(bodies, entry._id, { html, text });
+      await insertOnce(outbox, entry._id, {
+        ...summary,
+        status: 'pending',
+        attempts: 0,
+        slice,
+        assignmentId: entry.context.assignmentId ?? null,
+        // The slice's instant (mongoose would stamp its own a moment later; updatedAt it sets itself).
+        createdAt: now,
+      });
+      return (await repository.get(entry._id))!;
+    },
+    async markSent(key: string, messageId: string): Promise<void> {
+      await outbox.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: 1, retryAt: 1, claimedBy: 1 } });
+    },
+    /** A failed attempt: tried again from `retryAt` by the delivery lane, or never (null). */
+    async markFailed(key: string, error: string, retryAt: Date | null): Promise<void> {
+      await outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { status: 'failed', lastError: error.slice(0, 2000), retryAt, claimedBy: null }, $inc: { attempts: 1 } });
+    },
+    /** Sets when the lane may next try an unsent email. */
+    async holdUntil(key: string, retryAt: Date): Promise<void> {
+      await outbox.updateOne({ _id: key, status: { $ne: 'sent' } }, { $set: { retryAt } });
+    },
+    /**
+     * Claims an unsent email for one sender until `until`: succeeds only if its retryAt is still
+     * the one the sender read, so of two senders that read the same entry one claims it and the
+     * other backs off (a compare-and-set: atomic on MongoDB; on FerretDB, whose updates are a read
+     * and a write, two claims in the same instant could both succeed).
+     */
+    async claim(key: string, seen: Date | null, until: Date, by: 'lane' | 'resend'): Promise<boolean> {
+      const result = await outbox.updateOne({ _id: key, status: { $ne: 'sent' }, retryAt: seen }, { $set: { retryAt: until, claimedBy: by } });
+      return result.modifiedCount === 1;
+    },
+    /**
+     * Unsent emails due for another try, earliest first: failed ones whose retryAt has come, and
+     * pending ones recorded over `staleMs` ago whose first attempt never finished. Read by status
+     * (an equality FerretDB pushes down; few emails are ever unsent), the rest sifted here.
+     */
+    async due(now: Date, limit: number, staleMs = 5 * 60_000): Promise<Array<Pick<OutboxEmail, '_id' | 'retryAt'>>> {
+      const [failed, pending] = await Promise.all([
+        // Not those no retry would help (retryAt null), which stay failed until an administrator acts.
+        outbox.find({ status: 'failed', retryAt: { $ne: null } }, { _id: 1, retryAt: 1 }).lean(),
+        outbox.find({ status: 'pending' }, { _id: 1, createdAt: 1, retryAt: 1 }).lean(),
+      ]);
+      const dueFailed = failed.filter((e) => e.retryAt && e.retryAt <= now);
+      // A pending one whose first sender died: its claim has lapsed, or it never had one.
+      const stalePending = pending
+        .filter((e) => (e.retryAt ? e.retryAt <= now : Boolean(e.createdAt && e.createdAt.getTime() <= now.getTime() - staleMs)))
+        .map((e) => ({ _id: e._id, retryAt: e.retryAt ?? e.createdAt }));
+      return [...dueFailed, ...stalePending].sort((a, b) => a.retryAt!.getTime() - b.retryAt!.getTime()).slice(0, limit);
+    },
+    /** An administrator's resend of an email sent before: counted, and the entry stays sent. */
+    async markResent(key: string, messageId: string): Promise<void> {
+      await outbox.updateOne({ _id: key }, { $set: { messageId, lastResentAt: new Date() }, $inc: { resends: 1, attempts: 1 }, $unset: { lastError: 1 } });
+    },
+    /** A failed resend of a sent email: the log shows the error, and the email stays sent (it was, once). */
+    async markResendFailed(key: string, error: string): Promise<void> {
+      await outbox.updateOne({ _id: key }, { $set: { lastError: error.slice(0, 2000) }, $inc: { attempts: 1 } });
+    },
+
+    /** The delivery log, newest first, without the bodies. */
+    async list(filter: OutboxFilter, page: { limit: number; offset: number }): Promise<{ items: OutboxSummary[]; total: number }> {
+      const matches = (e: StoredOutboxEmail) =>
+        (!filter.status || e.status === filter.status) && (!filter.template || e.template === filter.template) && (!filter.assignmentId || e.assignmentId === filter.assignmentId);
+      const strip = ({ slice: _slice, assignmentId: _assignmentId, html: _html, text: _text, ...summary }: StoredOutboxEmail): OutboxSummary => summary;
+
+      // Few emails: read them all and sort here.
+      const few = filter.assignmentId
+        ? await outbox.find({ assignmentId: filter.assignmentId }, SUMMARY).lean<StoredOutboxEmail[]>()
+        : filter.status === 'failed' || filter.status === 'pending'
+          ? await outbox.find({ status: filter.status }, SUMMARY).lean<StoredOutboxEmail[]>()
+          : undefined;
+      if (few) {
+        const all = few.filter(matches).sort(newestFirst);
+        return { items: all.slice(page.offset, page.offset + page.limit).map(strip), total: all.length };
+      }
+
+      // Many: walk the days and slices newest first, counting from their closed counts, and read
+      // the emails of the slices the page covers. Sent emails are a slice's emails less its unsent ones.
+      const notSent = filter.status === 'sent' ? (await unsent()).filter((e) => !filter.template || e.template === filter.template) : [];
+      const unsentIn = (period: string) => notSent.filter((e) => e.slice.startsWith(period)).length;
+      const counted = (counts: PeriodCounts, period: string) => (filter.template ? (counts.templates[filter.template] ?? 0) : counts.total) - unsentIn(period);
+
+      const items: OutboxSummary[] = [];
+      let position = 0;
+      const wanted = (count: number) => items.length < page.limit && position + count > page.offset;
+      const allDays = (await days.find().lean()).sort((a, b) => (a._id < b._id ? 1 : -1));
+      for (const day of allDays) {
+        if (day.closed && day.counts) {
+          const count = counted(day.counts, day._id);
+          if (!wanted(count)) {
+            position += count;
+            continue;
+          }
+        }
+        const daySlices = (await slices.find({ day: day._id }).lean()).sort((a, b) => (a._id < b._id ? 1 : -1));
+        for (const slice of daySlices) {
+          let emails: StoredOutboxEmail[] | undefined;
+          let count: number;
+          if (slice.closed && slice.counts) count = counted(slice.counts, slice._id);
+          else {
+            emails = (await sliceEmails(slice._id)).filter(matches);
+            count = emails.length;
+          }
+          if (!wanted(count)) {
+            position += count;
+            continue;
+          }
+          emails = (emails ?? (await sliceEmails(slice._id)).filter(matches)).sort(newestFirst);
+          const from = Math.max(0, page.offset - position);
+          items.push(...emails.slice(from, from + page.limit - items.length).map(strip));
+          position += count;
+        }
+      }
+      return { items, total: position };
+    },
+
+    /**
+     * Counts the slices that are over and the days whose slices all are: their counts never change
+     * again. Run by the worker now and then (workers/outbox-closer.ts); idempotent, so two at once
+     * only do the same work twice.
+     */
+    async closeFinished(now = new Date()): Promise<{ slices: number; days: number }> {
+      const open = await slices.find({ closed: false }).lean();
+      let closedSlices = 0;
+      const touchedDays = new Set<string>();
+      for (const slice of open) {
+        if (sliceEnd(slice._id) > now.getTime() - CLOSE_AFTER_MS) continue;
+        const counts = countPeriod(await outbox.find({ slice: slice._id }, { template: 1 }).lean());
+        await slices.updateOne({ _id: slice._id }, { $set: { closed: true, counts } });
+        closedSlices += 1;
+        touchedDays.add(slice.day);
+      }
+      let closedDays = 0;
+      const openDays = await days.find({ closed: false }).lean();
+      for (const day of openDays) {
+        // Not before its last slice could have closed.
+        if (dayEnd(day._id) > now.getTime() - CLOSE_AFTER_MS) continue;
+        const its = await slices.find({ day: day._id }).lean();
+        if (its.some((s) => !s.closed || !s.counts)) continue;
+        const counts: PeriodCounts = { total: 0, templates: {} };
+        for (const s of its) addCounts(counts, s.counts!);
+        await days.updateOne({ _id: day._id }, { $set: { closed: true, counts } });
+        closedDays += 1;
+      }
+      return { slices: closedSlices, days: closedDays };
+    },
+    /** Slices and days that are over but not closed yet: what the benchmark waits for. */
+    async closeable(now = new Date()): Promise<number> {
+      const [openSlices, openDays] = await Promise.all([slices.find({ closed: false }, { _id: 1 }).lean(), days.find({ closed: false }, { _id: 1 }).lean()]);
+      const cutoff = now.getTime() - CLOSE_AFTER_MS;
+      return openSlices.filter((s) => sliceEnd(s._id) <= cutoff).length + openDays.filter((d) => dayEnd(d._id) <= cutoff).length;
+    },
+  };
+  return repository;
+}
+
+export type Outbox = ReturnType<typeof createOutbox>;

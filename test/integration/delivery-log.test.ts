@@ -1,0 +1,149 @@
+/**
+ * The delivery log read by slices (store/outbox.ts), against the real store: page by page, with
+ * every filter, it gives exactly the emails a plain query sorted newest first gives, with the same
+ * total; before its periods are closed, after, and after states change. Emails of the version
+ * before (bodies inside, no slice) are moved by the migration and read the same.
+ */
+import { MIGRATIONS, migrate } from '../../store/migrations';
+import { sliceOf, type OutboxFilter, type OutboxSummary } from '../../store/outbox';
+import { startHarness, type Harness } from '../support/harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness('delivery-log', { worker: false });
+});
+afterAll(() => h?.stop());
+
+const MINUTE = 60_000;
+const TEMPLATES = ['assignment-issued', 'evidence-submitted', 'assignment-reminder'];
+const STATUSES = ['sent', 'sent', 'sent', 'failed', 'pending'] as const;
+
+/** Emails as the store keeps them, straight into the collections: spread over days and slices, bursts included. */
+async function seed(count: number, start: number): Promise<void> {
+  const { models } = h.api.db;
+  const emails = [];
+  const bodies = [];
+  for (let i = 0; i < count; i++) {
+    // Every seventh email shares the previous one's instant (a burst), the rest spread over ~3 days.
+    const at = new Date(start + (i % 7 === 0 ? (i - 1) * 17 : i * 17) * MINUTE);
+    const key = `e${String(i).padStart(4, '0')}`;
+    const assignmentId = i % 4 === 0 ? null : `rec.org-${i % 5}.1`;
+    emails.push({
+      _id: key,
+      template: TEMPLATES[i % 3],
+      to: ['coordinator@org.test'],
+      subject: `Письмо ${i}`,
+      status: STATUSES[i % 5],
+      attempts: 1,
+      context: assignmentId ? { assignmentId } : {},
+      assignmentId,
+      slice: sliceOf(at),
+      createdAt: at,
+      updatedAt: at,
+    });
+    bodies.push({ _id: key, html: `<p>${i}</p>`, text: `${i}` });
+  }
+  await models.outbox.collection.insertMany(emails as never[]);
+  await models.outboxBodies.collection.insertMany(bodies as never[]);
+  const slices = [...new Set(emails.map((e) => e.slice))];
+  await models.outboxSlices.collection.insertMany(slices.map((s) => ({ _id: s, day: s.slice(0, 10), closed: false })) as never[]);
+  await models.outboxDays.collection.insertMany([...new Set(slices.map((s) => s.slice(0, 10)))].map((d) => ({ _id: d, closed: false })) as never[]);
+}
+
+/** What a plain query gives: every matching email, newest first (ties by key, descending). */
+async function expected(filter: OutboxFilter): Promise<string[]> {
+  const query: Record<string, unknown> = {};
+  if (filter.status) query.status = filter.status;
+  if (filter.template) query.template = filter.template;
+  if (filter.assignmentId) query.assignmentId = filter.assignmentId;
+  const all = await h.api.db.models.outbox.find(query, { _id: 1, createdAt: 1 }).lean();
+  return all.sort((a, b) => b.createdAt!.getTime() - a.createdAt!.getTime() || (a._id < b._id ? 1 : -1)).map((e) => e._id);
+}
+
+const FILTERS: OutboxFilter[] = [
+  {},
+  { status: 'sent' },
+  { status: 'failed' },
+  { status: 'pending' },
+  { template: 'evidence-submitted' },
+  { template: 'assignment-reminder', status: 'sent' },
+  { assignmentId: 'rec.org-2.1' },
+  { assignmentId: 'rec.org-2.1', status: 'sent' },
+];
+
+async function checkEveryPage(label: string): Promise<void> {
+  for (const filter of FILTERS) {
+    const want = await expected(filter);
+    for (const size of [19, 50]) {
+      const got: string[] = [];
+      for (let offset = 0; offset < want.length + size; offset += size) {
+        const page = await h.api.db.repos.outbox.list(filter, { limit: size, offset });
+        expect({ label, filter, size, offset, total: page.total }).toEqual({ label, filter, size, offset, total: want.length });
+        got.push(...page.items.map((e: OutboxSummary) => e._id));
+      }
+      expect({ label, filter, size, got }).toEqual({ label, filter, size, got: want });
+    }
+  }
+}
+
+it('pages exactly as a plain sorted query, before and after its periods are closed and as states change', async () => {
+  const start = Date.UTC(2026, 10, 1, 21, 3);
+  await seed(200, start);
+  const { repos, models } = h.api.db;
+
+  await checkEveryPage('open');
+  const closed = await repos.outbox.closeFinished(new Date(start + 30 * 86_400_000));
+  expect(closed.slices).toBe(await models.outboxSlices.countDocuments({}));
+  expect(closed.days).toBe(await models.outboxDays.countDocuments({}));
+  expect(await repos.outbox.closeable(new Date(start + 30 * 86_400_000))).toBe(0);
+  await checkEveryPage('closed');
+
+  // States change after the periods closed: a sent email fails, a failed one goes out.
+  await repos.outbox.markFailed('e0001', 'SMTP 421', new Date());
+  await repos.outbox.markSent('e0003', '<x@kontrol>');
+  await checkEveryPage('changed');
+
+  // A new email lands in the open slice of now, first in the log, with its body kept apart.
+  const fresh = await repos.outbox.record({ _id: 'fresh', template: 'assignment-issued', to: ['a@org.test'], subject: 'Новое', html: '<p>новое</p>', text: 'новое', context: { assignmentId: 'rec.org-2.1' } });
+  expect(fresh).toMatchObject({ _id: 'fresh', status: 'pending', html: '<p>новое</p>', text: 'новое' });
+  expect(await models.outboxSlices.findById(sliceOf(fresh.createdAt!)).lean()).toMatchObject({ closed: false });
+  expect((await models.outbox.findById('fresh').lean()) as unknown as Record<string, unknown>).not.toHaveProperty('html');
+  expect((await repos.outbox.list({}, { limit: 1, offset: 0 })).items.map((e) => e._id)).toEqual(['fresh']);
+  await checkEveryPage('with a new email');
+  // A period that is not over yet stays open.
+  await repos.outbox.closeFinished();
+  expect(await models.outboxSlices.findById(sliceOf(fresh.createdAt!)).lean()).toMatchObject({ closed: false });
+});
+
+it('moves emails of the version before into slices, their bodies apart, once', async () => {
+  const { repos, models } = h.api.db;
+  const at = new Date(Date.UTC(2025, 5, 2, 8, 15));
+  await models.outbox.collection.insertOne({
+    _id: 'legacy:issued:v1',
+    template: 'assignment-issued',
+    to: ['head@org.test'],
+    subject: 'Старое письмо',
+    html: '<p>старое</p>',
+    text: 'старое',
+    status: 'sent',
+    attempts: 1,
+    context: { assignmentId: 'legacy.org.1' },
+    createdAt: at,
+    updatedAt: at,
+  } as never);
+  // Read before the migration: the bodies are where the version before put them.
+  expect(await repos.outbox.get('legacy:issued:v1')).toMatchObject({ html: '<p>старое</p>', text: 'старое' });
+
+  await models.migrations.deleteMany({});
+  expect(await migrate(models)).toEqual(MIGRATIONS.map((m) => m.name));
+  const stored = (await models.outbox.findById('legacy:issued:v1').lean()) as unknown as Record<string, unknown>;
+  expect(stored).toMatchObject({ slice: sliceOf(at), assignmentId: 'legacy.org.1' });
+  expect(stored).not.toHaveProperty('html');
+  expect(await models.outboxBodies.findById('legacy:issued:v1').lean()).toMatchObject({ html: '<p>старое</p>', text: 'старое' });
+  expect(await models.outboxSlices.findById(sliceOf(at)).lean()).toMatchObject({ day: '2025-06-02', closed: false });
+  expect(await repos.outbox.get('legacy:issued:v1')).toMatchObject({ html: '<p>старое</p>', text: 'старое', status: 'sent' });
+  expect((await repos.outbox.list({ assignmentId: 'legacy.org.1' }, { limit: 10, offset: 0 })).items.map((e) => e._id)).toEqual(['legacy:issued:v1']);
+  await repos.outbox.closeFinished();
+  await checkEveryPage('migrated');
+  expect(await migrate(models)).toEqual([]);
+});
