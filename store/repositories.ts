@@ -93,6 +93,20 @@ const BUCKET_READS = 6;
 const LOOKUPS_BY_ID = 64;
 
 /**
+ * A page of the documents an equality filter selects: read once, ordered here, counted by their
+ * number. On FerretDB a sort, a skip and a count each decode every match, so sort-and-count read
+ * them twice; the filters are selective (one organisation, one state), so the matches are few and
+ * one read is cheaper than two. Correct on MongoDB all the same.
+ */
+async function pageInMemory<T>(find: () => PromiseLike<T[]>, compare: (a: T, b: T) => number, page: Page): Promise<{ items: T[]; total: number }> {
+  const all = (await find()).sort(compare);
+  return { items: all.slice(page.offset, page.offset + page.limit), total: all.length };
+}
+
+const byId = (a: { _id: string }, b: { _id: string }) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+const time = (d: Date | null | undefined) => d?.getTime() ?? -Infinity;
+
+/**
  * The documents with these ids, in that order (those not there left out), each read by its id:
  * FerretDB answers `_id: {$in}` by decoding the whole collection, an id in 2-3 ms.
  */
@@ -197,11 +211,7 @@ export function createRepositories(models: Models, options: { timezone: string }
       // Never-issued recommendations (drafts, and drafts withdrawn unissued) have no issuedAt.
       if (filter.excludeDrafts) query.issuedAt = { $exists: true };
       if (filter.assignee) query.assignees = filter.assignee;
-      const [items, total] = await Promise.all([
-        models.recommendations.find(query).sort({ createdAt: -1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
-        models.recommendations.countDocuments(query),
-      ]);
-      return { items, total };
+      return pageInMemory(() => models.recommendations.find(query).lean(), (a, b) => time(b.createdAt) - time(a.createdAt) || byId(a, b), page);
     },
     /** draft → issued, once; returns the recommendation as it is afterwards. */
     async markIssued(id: string, issuedBy: Recommendation['issuedBy']): Promise<Recommendation | null> {
@@ -348,11 +358,7 @@ export function createRepositories(models: Models, options: { timezone: string }
       if (filter.recommendationId) query.recommendationId = filter.recommendationId;
       if (filter.cycle !== undefined) query.cycle = filter.cycle;
       if (filter.overdue !== undefined) query.overdue = filter.overdue;
-      const [items, total] = await Promise.all([
-        models.assignments.find(query).sort({ overdue: -1, due: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
-        models.assignments.countDocuments(query),
-      ]);
-      return { items, total };
+      return pageInMemory(() => models.assignments.find(query).lean(), (a, b) => Number(b.overdue) - Number(a.overdue) || time(a.due) - time(b.due) || byId(a, b), page);
     },
     /**
      * One page of a recommendation's open rows, every cycle, in a stable order: what a withdrawal
@@ -398,21 +404,11 @@ export function createRepositories(models: Models, options: { timezone: string }
     },
     /** Open assignments whose addressee asked for a new deadline, the nearest deadline first. */
     async pendingExtensions(page: Page) {
-      const query: QueryFilter<AssignmentView> = { extensionPending: true };
-      const [items, total] = await Promise.all([
-        models.assignments.find(query).sort({ due: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
-        models.assignments.countDocuments(query),
-      ]);
-      return { items, total };
+      return pageInMemory(() => models.assignments.find({ extensionPending: true }).lean(), (a, b) => time(a.due) - time(b.due) || byId(a, b), page);
     },
     /** Evidence waiting for review, the longest waiting first. */
     async reviewQueue(page: Page) {
-      const query: QueryFilter<AssignmentView> = { status: 'submitted' };
-      const [items, total] = await Promise.all([
-        models.assignments.find(query).sort({ lastSubmittedAt: 1, _id: 1 }).skip(page.offset).limit(page.limit).lean(),
-        models.assignments.countDocuments(query),
-      ]);
-      return { items, total };
+      return pageInMemory(() => models.assignments.find({ status: 'submitted' }).lean(), (a, b) => time(a.lastSubmittedAt) - time(b.lastSubmittedAt) || byId(a, b), page);
     },
     /**
      * Executive discipline per organisation or per recommendation (domain/tally.ts), over all
