@@ -17,6 +17,11 @@ const RETIRED_INDEXES: Array<[keyof ReturnType<typeof registerModels>, string]> 
   ['recommendations', 'assignees_1'],
   // Replaced by entityKey_1: FerretDB did not push the dotted pair down.
   ['audit', 'entity.kind_1_entity.id_1_at_1'],
+  // The delivery log sorted by these; it reads by slice now (store/outbox.ts).
+  ['outbox', 'createdAt_-1__id_-1'],
+  ['outbox', 'status_1_createdAt_-1__id_-1'],
+  ['outbox', 'template_1_createdAt_-1__id_-1'],
+  ['outbox', 'context.assignmentId_1_createdAt_-1__id_-1'],
 ];
 
 /**

@@ -91,7 +91,7 @@ export const MIGRATIONS: Migration[] = [
           known.add(slice);
         }
         if (email.html !== undefined) await insertOnce(models.outboxBodies, email._id, { html: email.html, text: email.text ?? '' });
-        await models.outbox.updateOne({ _id: email._id }, { $set: { slice, assignmentId: email.context?.assignmentId ?? null }, $unset: { html: 1, text: 1 } });
+        await models.outbox.updateOne({ _id: email._id }, { $set: { slice, assignmentId: email.context?.assignmentId ?? null }, $unset: { html: 1, text: 1 } }, { timestamps: false });
         done += 1;
         if (done % 1000 === 0) log(`миграция журнала писем: разложено по периодам ${done} писем`);
       }

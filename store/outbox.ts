@@ -170,12 +170,17 @@ const SUMMARY = { html: 0, text: 0 } as const;
 const newestFirst = (a: OutboxSummary, b: OutboxSummary) =>
   (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
 
-/** Inserts a document unless its key exists; a second insert of the key changes nothing. */
-export async function insertOnce<T>(model: Model<T>, _id: string, doc: Record<string, unknown>): Promise<void> {
+/**
+ * Inserts a document unless its key exists; a second insert of the key changes nothing. Says
+ * whether this call inserted it. Mongoose's timestamps are left out: the caller's are kept.
+ */
+export async function insertOnce<T>(model: Model<T>, _id: string, doc: Record<string, unknown>): Promise<boolean> {
   try {
-    await model.updateOne({ _id } as QueryFilter<T>, { $setOnInsert: doc }, { upsert: true });
+    const result = await model.updateOne({ _id } as QueryFilter<T>, { $setOnInsert: doc }, { upsert: true, timestamps: false });
+    return result.upsertedCount === 1;
   } catch (error) {
     if (!isDuplicateKey(error)) throw error;
+    return false;
   }
 }
 
@@ -207,18 +212,30 @@ export function createOutbox(models: OutboxModels) {
   /** The emails of a slice as the log shows them. */
   const sliceEmails = (slice: string) => outbox.find({ slice }, SUMMARY).lean<StoredOutboxEmail[]>();
 
+  /**
+   * A slice (and its day) found to hold other than its counts say, which an email recorded late
+   * (a stall past the closing margin) would cause: opened again, for the closer to count anew.
+   */
+  async function reopen(slice: string): Promise<void> {
+    await slices.updateOne({ _id: slice }, { $set: { closed: false }, $unset: { counts: 1 } });
+    await days.updateOne({ _id: slice.slice(0, 10) }, { $set: { closed: false }, $unset: { counts: 1 } });
+  }
+
   const unsent = async (): Promise<StoredOutboxEmail[]> => {
     const [failed, pending] = await Promise.all([outbox.find({ status: 'failed' }, SUMMARY).lean<StoredOutboxEmail[]>(), outbox.find({ status: 'pending' }, SUMMARY).lean<StoredOutboxEmail[]>()]);
     return [...failed, ...pending];
   };
 
   const repository = {
+    /** The email as the log shows it, without its bodies: enough to know its state. */
+    summary: (key: string) => outbox.findById(key, SUMMARY).lean<OutboxSummary>(),
     /** The email with its bodies. */
     async get(key: string): Promise<OutboxEmail | null> {
       const email = await outbox.findById(key).lean<StoredOutboxEmail>();
       if (!email) return null;
       const { slice: _slice, assignmentId: _assignmentId, ...rest } = email;
-      if (typeof rest.html === 'string' && typeof rest.text === 'string') return rest as OutboxEmail;
+      // Recorded before the bodies moved, and not migrated yet.
+      if (typeof rest.html === 'string') return { ...rest, text: rest.text ?? '' } as OutboxEmail;
       const body = await bodies.findById(key).lean();
       return { ...rest, html: body?.html ?? '', text: body?.text ?? '' };
     },
@@ -230,15 +247,21 @@ export function createOutbox(models: OutboxModels) {
       // Slice first, then the body, then the email: whatever the log lists has both.
       await ensureSlice(slice);
       await insertOnce(bodies, entry._id, { html, text });
-      await insertOnce(outbox, entry._id, {
+      const inserted = await insertOnce(outbox, entry._id, {
         ...summary,
         status: 'pending',
         attempts: 0,
         slice,
         assignmentId: entry.context.assignmentId ?? null,
-        // The slice's instant (mongoose would stamp its own a moment later; updatedAt it sets itself).
+        // The slice's instant, not a later one of mongoose's.
         createdAt: now,
+        updatedAt: now,
       });
+      // Closed meanwhile (this write stalled past the closing margin): counted again.
+      if (inserted) {
+        const [s, d] = await Promise.all([slices.findById(slice, { closed: 1 }).lean(), days.findById(slice.slice(0, 10), { closed: 1 }).lean()]);
+        if (s?.closed || d?.closed) await reopen(slice);
+      }
       return (await repository.get(entry._id))!;
     },
     async markSent(key: string, messageId: string): Promise<void> {
@@ -309,12 +332,18 @@ export function createOutbox(models: OutboxModels) {
       // Many: walk the days and slices newest first, counting from their closed counts, and read
       // the emails of the slices the page covers. Sent emails are a slice's emails less its unsent ones.
       const notSent = filter.status === 'sent' ? (await unsent()).filter((e) => !filter.template || e.template === filter.template) : [];
-      const unsentIn = (period: string) => notSent.filter((e) => e.slice.startsWith(period)).length;
+      const unsentPer = new Map<string, number>();
+      for (const e of notSent) {
+        // Per slice and per day (a slice's key begins with its day's).
+        if (!e.slice) continue;
+        for (const period of [e.slice, e.slice.slice(0, 10)]) unsentPer.set(period, (unsentPer.get(period) ?? 0) + 1);
+      }
+      const unsentIn = (period: string) => unsentPer.get(period) ?? 0;
       const counted = (counts: PeriodCounts, period: string) => (filter.template ? (counts.templates[filter.template] ?? 0) : counts.total) - unsentIn(period);
 
       const items: OutboxSummary[] = [];
       let position = 0;
-      const wanted = (count: number) => items.length < page.limit && position + count > page.offset;
+      const wanted = (count: number) => count > 0 && items.length < page.limit && position + count > page.offset;
       const allDays = (await days.find().lean()).sort((a, b) => (a._id < b._id ? 1 : -1));
       for (const day of allDays) {
         if (day.closed && day.counts) {
@@ -337,7 +366,12 @@ export function createOutbox(models: OutboxModels) {
             position += count;
             continue;
           }
-          emails = (emails ?? (await sliceEmails(slice._id)).filter(matches)).sort(newestFirst);
+          if (!emails) {
+            const all = await sliceEmails(slice._id);
+            if (all.length !== slice.counts!.total) await reopen(slice._id);
+            emails = all.filter(matches);
+          }
+          emails.sort(newestFirst);
           const from = Math.max(0, page.offset - position);
           items.push(...emails.slice(from, from + page.limit - items.length).map(strip));
           position += count;
@@ -354,13 +388,11 @@ export function createOutbox(models: OutboxModels) {
     async closeFinished(now = new Date()): Promise<{ slices: number; days: number }> {
       const open = await slices.find({ closed: false }).lean();
       let closedSlices = 0;
-      const touchedDays = new Set<string>();
       for (const slice of open) {
         if (sliceEnd(slice._id) > now.getTime() - CLOSE_AFTER_MS) continue;
         const counts = countPeriod(await outbox.find({ slice: slice._id }, { template: 1 }).lean());
         await slices.updateOne({ _id: slice._id }, { $set: { closed: true, counts } });
         closedSlices += 1;
-        touchedDays.add(slice.day);
       }
       let closedDays = 0;
       const openDays = await days.find({ closed: false }).lean();

@@ -103,6 +103,17 @@ it('pages exactly as a plain sorted query, before and after its periods are clos
   await repos.outbox.markSent('e0003', '<x@kontrol>');
   await checkEveryPage('changed');
 
+  // An email that landed in a slice after it was closed (a write stalled past the margin): the
+  // first page that reads the slice finds it, the slice is counted again, and the log is exact.
+  const late = await models.outbox.findById('e0100').lean();
+  await models.outbox.collection.insertOne({ ...late!, _id: 'late', status: 'sent' } as never);
+  for (let offset = 0; offset < 260; offset += 50) await repos.outbox.list({}, { limit: 50, offset });
+  expect(await models.outboxSlices.findById(late!.slice).lean()).toMatchObject({ closed: false });
+  await checkEveryPage('a late email, its slice open again');
+  await repos.outbox.closeFinished(new Date(start + 30 * 86_400_000));
+  expect(await models.outboxSlices.findById(late!.slice).lean()).toMatchObject({ closed: true });
+  await checkEveryPage('a late email, its slice counted again');
+
   // A new email lands in the open slice of now, first in the log, with its body kept apart.
   const fresh = await repos.outbox.record({ _id: 'fresh', template: 'assignment-issued', to: ['a@org.test'], subject: 'Новое', html: '<p>новое</p>', text: 'новое', context: { assignmentId: 'rec.org-2.1' } });
   expect(fresh).toMatchObject({ _id: 'fresh', status: 'pending', html: '<p>новое</p>', text: 'новое' });

@@ -159,7 +159,7 @@ export function createDigestActivities({
       const reason = `${timedOut ? MISSED_REASONS.timedOut : MISSED_REASONS.failed}${detail ? ` Последняя ошибка: ${detail}` : ''}`;
       const curators = (await repos.users.list({ role: 'curator' })).filter((u) => u.active);
       let sent = 0;
-      for (const c of curators) if ((await repos.outbox.get(`digest:${c._id}:${current.week}`))?.status === 'sent') sent += 1;
+      for (const c of curators) if ((await repos.outbox.summary(`digest:${c._id}:${current.week}`))?.status === 'sent') sent += 1;
       await reportMissed([current], reason, { sent, curators: curators.length });
       return { reported: true };
     },
@@ -177,7 +177,7 @@ export function createDigestActivities({
       // Past the run's deadline the workflow has reported the week missed: stop rather than send it late.
       if (Context.current().cancellationSignal.aborted) throw new Error('digest run cancelled');
       const key = `digest:${curator._id}:${week}`;
-      const existing = await repos.outbox.get(key);
+      const existing = await repos.outbox.summary(key);
       if (!existing) {
         const recs = await repos.recommendations.issuedCreatedBy(curator._id);
         if (recs.length === 0) {
@@ -205,7 +205,7 @@ export function createDigestActivities({
         };
         // The weeks this curator's digest did not reach them: a week that failed for others may have reached them.
         const missed: DigestWeek[] = [];
-        for (const w of missedWeeks) if (!(await repos.outbox.get(`digest:${curator._id}:${w.week}`))) missed.push(w);
+        for (const w of missedWeeks) if (!(await repos.outbox.summary(`digest:${curator._id}:${w.week}`))) missed.push(w);
         const rendered = renderer.render('curator-digest', {
           curator: curator.name,
           weekStart: current.weekStart.toISOString(),
