@@ -107,6 +107,8 @@ export interface AssignmentView {
    * null until counted. See store/tallies.ts.
    */
   listBucket?: string | null;
+  /** While submitted: the review-queue bucket it is counted in (its submission day and a slice). */
+  reviewBucket?: string | null;
   /** Open, with a request for a new deadline waiting (domain/tally.ts counter of the same name). */
   extensionPending?: boolean;
   createdAt?: Date;
@@ -361,6 +363,7 @@ const assignmentSchema = new Schema<AssignmentView>(
     tallyDirty: { type: Boolean, default: true },
     extensionPending: { type: Boolean, default: false },
     listBucket: { type: String, default: null },
+    reviewBucket: { type: String, default: null },
   },
   { timestamps: true, versionKey: false },
 );
@@ -373,6 +376,7 @@ assignmentSchema.index({ status: 1, overdue: -1, due: 1, _id: 1 });
 assignmentSchema.index({ tallyDirty: 1 });
 assignmentSchema.index({ extensionPending: 1 });
 assignmentSchema.index({ listBucket: 1 });
+assignmentSchema.index({ reviewBucket: 1 });
 
 const tallySchema = new Schema<Tally>(
   { _id: { type: String, required: true }, kind: { type: String, required: true }, data: { type: String, required: true }, batch: { type: String, default: null } },

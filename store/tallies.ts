@@ -44,7 +44,7 @@ import type { AssignmentView, Models } from './models';
 import { inParallel } from './serialize';
 
 /** Raised when the documents' layout changes: they are rebuilt from the rows. */
-const FORMAT = 2;
+const FORMAT = 3;
 const META = 'meta';
 const BY_ORGANIZATION = 'org';
 const BY_RECOMMENDATION = 'rec';
@@ -54,6 +54,9 @@ const dueDoc = (month: string) => `due:${month}`;
 /** Slices of a due day: a day one recommendation gave 2,300 addressees is read 300 rows at a time. */
 const DAY_SLICES = 8;
 const BUCKET_TOKEN = 'b=';
+/** A submitted row's place in the review queue: the day its evidence came, and the three hours of that day. */
+const REVIEW_TOKEN = 'r=';
+const reviewDoc = (month: string) => `review:${month}`;
 const kindOf = (doc: string) => doc.split(':')[0];
 const LEASE = 'tallier';
 /** Rows marked counted at once. */
@@ -94,6 +97,7 @@ const ROW_FIELDS = {
   version: 1,
   tallied: 1,
   createdAt: 1,
+  lastSubmittedAt: 1,
 } as const;
 
 type Row = Pick<AssignmentView, keyof typeof ROW_FIELDS & keyof AssignmentView>;
@@ -142,8 +146,17 @@ function sliceOf(id: string): number {
 
 /** The bucket a row's `tallied` signature records, if any. */
 export function bucketFromSignature(signature: string | null | undefined): string | null {
-  const token = signature?.split(',').find((t) => t.startsWith(BUCKET_TOKEN));
-  return token ? token.slice(BUCKET_TOKEN.length) : null;
+  return tokenOf(signature, BUCKET_TOKEN);
+}
+
+/** The review bucket a row's `tallied` signature records: only a submitted row has one. */
+export function reviewBucketFromSignature(signature: string | null | undefined): string | null {
+  return tokenOf(signature, REVIEW_TOKEN);
+}
+
+function tokenOf(signature: string | null | undefined, prefix: string): string | null {
+  const token = signature?.split(',').find((t) => t.startsWith(prefix));
+  return token ? token.slice(prefix.length) : null;
 }
 
 /** A row's list class: its state and whether it is overdue (`issued:1`). */
@@ -179,12 +192,21 @@ export function countIn(bucket: ListBucket, filter: ListFilter, overdue: boolean
 export function createTallies(models: Models, options: { queue: Queue; timezone: string }) {
   const { queue, timezone } = options;
   const dayOf = (row: Row) => DateTime.fromJSDate(row.createdAt ?? new Date(0), { zone: timezone }).toISODate()!;
-  const bucketOf = (row: Pick<AssignmentView, '_id' | 'due'>) => `${DateTime.fromJSDate(row.due, { zone: timezone }).toISODate()!}#${sliceOf(row._id)}`;
-  /** What a row is counted as: its counters and its list bucket. */
-  const rowSignature = (row: Pick<AssignmentView, '_id' | 'due'> & Parameters<typeof countersOf>[0]) =>
-    `${signatureOf(countersOf(row))},${BUCKET_TOKEN}${bucketOf(row)}`;
-  /** Where a bucket's class counts live: one document per month of due days. */
+  const dayBucket = (at: Date, id: string) => `${DateTime.fromJSDate(at, { zone: timezone }).toISODate()!}#${sliceOf(id)}`;
+  /** By time, not by id: the queue's buckets follow one another as the submissions did (three hours a slice). */
+  const reviewBucket = (at: Date) => {
+    const local = DateTime.fromJSDate(at, { zone: timezone });
+    return `${local.toISODate()!}#${Math.floor(local.hour / (24 / DAY_SLICES))}`;
+  };
+  /** What a row is counted as: its counters, its list bucket and, while submitted, its review bucket. */
+  const rowSignature = (row: Pick<AssignmentView, '_id' | 'due' | 'lastSubmittedAt'> & Parameters<typeof countersOf>[0]) => {
+    // A submitted row always has its submission's time; one without (written by hand) waits longest.
+    const review = row.status === 'submitted' ? `,${REVIEW_TOKEN}${reviewBucket(row.lastSubmittedAt ?? new Date(0))}` : '';
+    return `${signatureOf(countersOf(row))},${BUCKET_TOKEN}${dayBucket(row.due, row._id)}${review}`;
+  };
+  /** Where a bucket's class counts live: one document per month of due days (of submission days for review). */
   const bucketPlace = (bucket: string) => ({ doc: dueDoc(bucket.slice(0, 7)), path: [bucket.slice(8)] });
+  const reviewPlace = (bucket: string) => ({ doc: reviewDoc(bucket.slice(0, 7)), path: [bucket.slice(8)] });
 
   /** Where a row's counts go: the same places for as long as the row lives. */
   function placesOf(row: Row): Array<{ doc: string; path: string[] }> {
@@ -216,6 +238,12 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
       addCounters(change, after, 1);
       for (const c of Object.keys(change) as TallyCounter[]) if (change[c] === 0) delete change[c];
       if (Object.keys(change).length > 0) for (const place of placesOf(row)) add(place, change as Record<string, number>);
+      // The review bucket: a submitted row is counted in the one of its submission day.
+      const [wasReview, isReview] = [reviewBucketFromSignature(from), reviewBucketFromSignature(to)];
+      if (wasReview !== isReview) {
+        if (wasReview) add(reviewPlace(wasReview), { submitted: -1 });
+        if (isReview) add(reviewPlace(isReview), { submitted: 1 });
+      }
       // The list bucket: out of the old one (when it was counted in one), into the new one.
       const [was, is] = [bucketFromSignature(from), bucketFromSignature(to)!];
       const [wasClass, isClass] = [was ? classOf(before) : null, classOf(after)];
@@ -249,7 +277,7 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
     await inParallel(rows, MARK_CONCURRENCY, ([id, version, signature]) =>
       queue(id, async () => {
         // The row is listed in the bucket it is counted in, so the lists and their counts agree.
-        const counted = { tallied: signature, listBucket: bucketFromSignature(signature) };
+        const counted = { tallied: signature, listBucket: bucketFromSignature(signature), reviewBucket: reviewBucketFromSignature(signature) };
         const done = await models.assignments.updateOne({ _id: id, version, tallyDirty: true }, { $set: { ...counted, tallyDirty: false } });
         if (done.matchedCount === 0) await models.assignments.updateOne({ _id: id }, { $set: counted });
       }),
@@ -331,6 +359,17 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
         for (const [slice, classes] of Object.entries(parse(doc.data))) out.push({ bucket: `${month}-${slice}`, classes: classes as ClassCounts });
       }
       return out.sort((a, b) => compareBuckets(a.bucket, b.bucket));
+    },
+
+    /** Every bucket of the review queue that has submitted rows, oldest submission day first, with how many. */
+    async reviewBuckets(): Promise<Array<{ bucket: string; count: number }>> {
+      const docs = await models.tallies.find({ kind: 'review' }).lean();
+      const out: Array<{ bucket: string; count: number }> = [];
+      for (const doc of docs) {
+        const month = doc._id.slice('review:'.length);
+        for (const [slice, counts] of Object.entries(parse(doc.data))) out.push({ bucket: `${month}-${slice}`, count: (counts as ClassCounts).submitted ?? 0 });
+      }
+      return out.filter((b) => b.count > 0).sort((a, b) => compareBuckets(a.bucket, b.bucket));
     },
 
     /** How many rows wait to be counted. */

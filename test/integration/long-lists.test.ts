@@ -103,3 +103,40 @@ it('lists what the rebuilt summaries count after they are dropped', async () => 
   await drain();
   await expectListsMatchRows([{}, { overdue: true }]);
 });
+
+it('pages the review queue through its buckets: every submitted row once, the longest waiting first', async () => {
+  const { repos, models } = h.api.db;
+  const orgs = Array.from({ length: 40 }, (_, i) => `rq-${String(i).padStart(2, '0')}`);
+  const due = new Date(BASE);
+  await repos.assignments.ensureIssued({ _id: 'rec-rq', deadline: { due, input: due.toISOString().slice(0, 10) } }, orgs);
+  // Submitted over five days, several an hour apart; some accepted or returned again later.
+  const submittedAt = (i: number) => new Date(BASE - (i % 5) * DAY - (i % 7) * 3_600_000);
+  for (const [i, org] of orgs.entries()) {
+    const lastSubmission = { at: submittedAt(i).toISOString(), by: { kind: 'user', id: 'u', name: 'Исполнитель' }, comment: '', files: [] };
+    await repos.assignments.project(`rec-rq.${org}.1`, { recommendationId: 'rec-rq', organization: org, cycle: 1 }, state(2, { status: 'submitted', lastSubmission } as never));
+  }
+  await drain();
+  for (const [i, org] of orgs.entries()) {
+    if (i % 6 !== 0) continue;
+    await repos.assignments.project(`rec-rq.${org}.1`, { recommendationId: 'rec-rq', organization: org, cycle: 1 }, state(3, { status: i % 12 === 0 ? 'accepted' : 'returned' }));
+  }
+  await drain();
+
+  const submitted = await models.assignments.find({ status: 'submitted' }).lean();
+  expect(submitted.length).toBeGreaterThan(30);
+  for (const size of [7, 50]) {
+    const rows: AssignmentView[] = [];
+    const totals = new Set<number>();
+    for (let offset = 0; ; offset += size) {
+      const page = await repos.assignments.reviewQueue({ limit: size, offset });
+      totals.add(page.total);
+      rows.push(...page.items);
+      if (page.items.length < size) break;
+    }
+    expect({ size, totals: [...totals] }).toEqual({ size, totals: [submitted.length] });
+    expect(rows.map((r) => r._id).sort()).toEqual(submitted.map((r) => r._id).sort());
+    // The longest waiting first, across buckets too.
+    const times = rows.map((r) => r.lastSubmittedAt?.getTime() ?? -Infinity);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  }
+});
