@@ -6,7 +6,7 @@
  * or a skip (about 150 µs a document; the log of 20,000 emails took 4–7 s a page):
  * - The bodies live in `outbox_bodies`, read by key when an email is sent or shown; the log's
  *   documents stay small.
- * - Each email is in a ten-minute slice of the day it was recorded (`2026-12-04T17:5`, UTC). A
+ * - Each email is in a two-minute slice of the day it was recorded (`2026-12-04T17:25`, UTC). A
  *   slice and its day each have a document (`outbox_slices`, `outbox_days`), made before the
  *   email's, so every email's slice is known. Emails are only ever added, and always to the
  *   current slice, so once a slice is over (with a margin for clocks) its counts never change: the
@@ -56,7 +56,7 @@ export type OutboxSummary = Omit<OutboxEmail, 'html' | 'text'>;
 
 /** What the log's documents hold beside the summary. */
 interface StoredOutboxEmail extends OutboxSummary {
-  /** The ten-minute slice it was recorded in. */
+  /** The two-minute slice it was recorded in. */
   slice: string;
   /** context.assignmentId at the top level, where FerretDB filters on it; null for emails about no assignment. */
   assignmentId: string | null;
@@ -96,14 +96,21 @@ export interface OutboxFilter {
   assignmentId?: string;
 }
 
-const SLICE_MINUTES = 10;
-/** A slice is closed this long after it ended: longer than any clock between the node's processes is off. */
-const CLOSE_AFTER_MS = 5 * 60_000;
+/**
+ * Short, so the emails of a burst (issuing to 2,300 addressees takes minutes) are soon in closed
+ * slices and a page reads only the slice it covers; a day has at most 720.
+ */
+const SLICE_MINUTES = 2;
+/**
+ * A slice is closed this long after it ended: longer than the node's processes' clocks differ
+ * (one machine). An email whose write stalls longer reopens its slice (record, list).
+ */
+const CLOSE_AFTER_MS = 60_000;
 
-/** The slice an instant falls in: `2026-12-04T17:5` covers 17:50–18:00 UTC. Keys sort as time does. */
+/** The slice an instant falls in: `2026-12-04T17:25` covers 17:50–17:52 UTC. Keys sort as time does. */
 export function sliceOf(at: Date): string {
   const iso = at.toISOString();
-  return `${iso.slice(0, 13)}:${Math.floor(at.getUTCMinutes() / SLICE_MINUTES)}`;
+  return `${iso.slice(0, 13)}:${String(Math.floor(at.getUTCMinutes() / SLICE_MINUTES)).padStart(2, '0')}`;
 }
 
 /** When a slice ends. */
