@@ -131,15 +131,47 @@ export function createRepositories(models: Models, options: { timezone: string }
   // One write at a time per read-model row (see store/serialize.ts for why).
   const oneAtATime = createKeyedQueue();
   const tallies = createTallies(models, { queue: oneAtATime, timezone: options.timezone });
+  /**
+   * Every organisation's code and name, kept in this process while the directory's version is the
+   * one it read them at; each write of an organisation changes the version. Pages that offer all
+   * organisations to choose from read one small document instead of decoding every organisation
+   * (about 300 ms for 2,300 on FerretDB).
+   */
+  let directory: { version: string; entries: Array<Pick<Organization, '_id' | 'name'>> } | undefined;
+  const DIRECTORY_VERSION = 'organizations:version';
+  const directoryChanged = () => models.settings.updateOne({ _id: DIRECTORY_VERSION }, { $set: { value: randomUUID() } }, { upsert: true });
+
   const organizations = {
     /** Returns false when the code is taken. */
-    create: (org: Organization) => insertUnique(() => models.organizations.create(org)),
+    async create(org: Organization): Promise<boolean> {
+      const created = await insertUnique(() => models.organizations.create(org));
+      if (created) await directoryChanged();
+      return created;
+    },
     async upsert(org: Organization): Promise<void> {
       const { _id, ...rest } = org;
       await models.organizations.updateOne({ _id }, { $set: rest }, { upsert: true });
+      await directoryChanged();
     },
     async update(code: string, patch: Partial<Omit<Organization, '_id'>>): Promise<Organization | null> {
-      return models.organizations.findOneAndUpdate({ _id: code }, { $set: patch }, { returnDocument: 'after' }).lean();
+      const updated = await models.organizations.findOneAndUpdate({ _id: code }, { $set: patch }, { returnDocument: 'after' }).lean();
+      await directoryChanged();
+      return updated;
+    },
+    /** Every organisation's code and name, by code (see `directory` above). */
+    async directory(): Promise<Array<Pick<Organization, '_id' | 'name'>>> {
+      const read = async () => String((await models.settings.findById(DIRECTORY_VERSION).lean())?.value ?? '');
+      let version = await read();
+      if (!version) {
+        // Organisations written before the directory had a version: give it one.
+        await directoryChanged();
+        version = await read();
+      }
+      if (directory?.version === version) return directory.entries;
+      // Read after the version: a write meanwhile changes the version again, and the next call reloads.
+      const entries = (await models.organizations.find({}, { _id: 1, name: 1 }).lean()).map((o) => ({ _id: o._id, name: o.name })).sort((a, b) => (a._id < b._id ? -1 : 1));
+      directory = { version, entries };
+      return entries;
     },
     get: (code: string) => models.organizations.findById(code).lean(),
     async list(filter: { kind?: OrganizationKind; group?: string; codes?: string[] } = {}): Promise<Organization[]> {

@@ -78,7 +78,7 @@ export function createRecommendationPages({
         { status: query.status, ...(query.organization ? { assignee: query.organization } : {}) },
         { limit: PAGE_SIZE, offset: (query.page - 1) * PAGE_SIZE },
       );
-      const orgs = await repos.organizations.list();
+      const orgs = await repos.organizations.directory();
       const counts = await repos.assignments.countsFor(items.map((rec) => rec._id));
       const rows = items.map((rec) => ({
         rec,

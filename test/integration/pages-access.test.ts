@@ -118,11 +118,17 @@ describe('pages as every role', () => {
     await c.login(EMAIL.admin);
     const form = async (path: string) => c.token((await c.call('GET', path)).html);
 
+    // The directory the recommendations page offers is kept between requests, and follows each write.
+    expect((await h.api.db.repos.organizations.directory()).map((o) => o._id)).not.toContain('bakchar');
     const created = await c.call('POST', '/admin/organizations', {
       _csrf: await form('/admin/organizations'), code: 'bakchar', name: 'Бакчарский район', kind: 'municipality', coordinator: 'coord@bakchar.test\nsecond@bakchar.test', head: '',
     });
     expect(created.status).toBe(303);
     expect((await h.api.db.repos.organizations.get('bakchar'))?.contacts.coordinator).toEqual(['coord@bakchar.test', 'second@bakchar.test']);
+    expect((await h.api.db.repos.organizations.directory()).find((o) => o._id === 'bakchar')?.name).toBe('Бакчарский район');
+    await h.api.db.repos.organizations.update('bakchar', { name: 'Бакчарский муниципальный район' });
+    expect((await h.api.db.repos.organizations.directory()).find((o) => o._id === 'bakchar')?.name).toBe('Бакчарский муниципальный район');
+    await h.api.db.repos.organizations.update('bakchar', { name: 'Бакчарский район' });
     const badEmail = await c.call('POST', '/admin/organizations', { _csrf: await form('/admin/organizations'), code: 'x-org', name: 'Организация', kind: 'other', coordinator: 'not-an-address' });
     expect(badEmail.status).toBe(400);
     expect(badEmail.html).toContain('неверный адрес электронной почты');
