@@ -135,9 +135,9 @@ export function createApp({ config, db, temporal, files, tokens, logger, session
   // The pages: everything outside /api, with a cookie session the JSON API never reads.
   installViews(app, { timezone: config.TIMEZONE });
   const pages = Router();
-  pages.use(sessionMiddleware({ connection: db.connection, secret: sessionSecret, secure: config.baseUrl.startsWith('https:'), ttlSeconds: ttlSeconds(config.TOKEN_TTL) }));
   pages.use(
     createWebRouter({
+      session: sessionMiddleware({ connection: db.connection, secret: sessionSecret, secure: config.baseUrl.startsWith('https:'), ttlSeconds: ttlSeconds(config.TOKEN_TTL) }),
       repos,
       assignments,
       recommendations,

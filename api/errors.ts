@@ -35,6 +35,8 @@ export const conflict = (message: string, details?: unknown) => new AppError(409
  */
 export const unknownReference = (message: string, details?: unknown) => new AppError(409, 'unknown_reference', message, details);
 export const unavailable = () => new AppError(503, 'unavailable', 'Служба временно недоступна. Повторите через несколько секунд');
+/** How long a client waits before trying again after a 503 (the Retry-After header). */
+export const RETRY_AFTER_SECONDS = 5;
 export const tooLarge = (message: string, details?: unknown) => new AppError(413, 'payload_too_large', message, details);
 
 export function validationError(error: ZodError): AppError {
@@ -65,7 +67,7 @@ export function errorMiddleware({ uploadMaxFileMb, uploadMaxFiles }: { uploadMax
     const appError = toAppError(error, { uploadMaxFileMb, uploadMaxFiles });
     if (appError.status >= 500) req.log?.error({ err: error }, 'request failed');
     if (res.headersSent) return;
-    if (appError.status === 503) res.setHeader('Retry-After', '5');
+    if (appError.status === 503) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     const body: { code: string; message: string; details?: unknown } = { code: appError.code, message: appError.message };
     if (appError.details !== undefined) body.details = appError.details;
     res.status(appError.status).json({ error: body });

@@ -25,7 +25,7 @@ import { DECOY_HASH, verifyPassword } from '../api/auth/passwords';
 import { discardUploads } from '../api/assignments/router';
 import type { AssignmentService } from '../api/assignments/service';
 import { toEvidenceOut, toHistoryOut } from '../api/assignments/service';
-import { AppError, notFound, toAppError } from '../api/errors';
+import { AppError, RETRY_AFTER_SECONDS, notFound, toAppError } from '../api/errors';
 import { contentDisposition, sendEvidenceFile } from '../api/assignments/router';
 import { decideExtensionUpdate, reviewUpdate } from '../workflows/definitions';
 import type { ImportService } from '../api/imports/service';
@@ -52,6 +52,8 @@ export interface WebDeps {
   timezone: string;
   nonWorkingDay: NonWorkingDayRule;
   login: { limit: number; windowSeconds: number };
+  /** The cookie session, run inside the router so that its failures (the store out) get an error page. */
+  session: RequestHandler;
 }
 
 
@@ -68,9 +70,10 @@ function safeNext(value: string | undefined): string | undefined {
 }
 
 
-export function createWebRouter({ repos, assignments, recommendations, imports, temporal, taskQueue, files, limits, timezone, nonWorkingDay, login }: WebDeps) {
+export function createWebRouter({ repos, assignments, recommendations, imports, temporal, taskQueue, files, limits, timezone, nonWorkingDay, login, session }: WebDeps) {
   const router = Router();
   router.use('/static', express.static(path.resolve(__dirname, 'public'), { maxAge: '1h', index: false }));
+  router.use(session);
   router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
   // A NUL typed into a form cannot be stored (PostgreSQL under FerretDB): kept as U+FFFD, as in the API.
   router.use((req, _res, next) => {
@@ -429,11 +432,15 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       flash(req, 'error', appError.message);
       return res.redirect(303, backTo(res));
     }
+    // The store or Temporal restarting: say so, and how to go on without losing what was typed.
+    const unavailable = appError.status === 503;
+    if (unavailable) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(appError.status).render('error', {
-      title: appError.status === 404 ? 'Не найдено' : 'Ошибка',
+      title: appError.status === 404 ? 'Не найдено' : unavailable ? 'Сервис временно недоступен' : 'Ошибка',
       message: appError.message,
       status: appError.status,
       bare: !res.locals.user,
+      retry: unavailable ? { url: req.method === 'GET' ? req.originalUrl : null, form: req.method !== 'GET' } : null,
     });
   });
 
