@@ -5,7 +5,7 @@
  * Weeks are keyed `2026-W49`: the keys sort as the weeks do.
  */
 import { Schema, type Model } from 'mongoose';
-import { isDuplicateKey } from './duplicate-key';
+import { insertOnce } from './duplicate-key';
 
 export type DigestRunStatus = 'running' | 'sent' | 'missed';
 
@@ -63,13 +63,8 @@ const clip = (text: string) => text.slice(0, 2000);
  * a week's document is created by an upsert that tolerates the other's, then changed by updates.
  */
 export function createDigestRuns(model: Model<DigestRun>) {
-  async function ensure({ week, weekStart, weekEnd }: DigestWeek, status: DigestRunStatus, now: Date): Promise<void> {
-    try {
-      await model.updateOne({ _id: week }, { $setOnInsert: { weekStart, weekEnd, status, attempts: 0, startedAt: now } }, { upsert: true });
-    } catch (error) {
-      if (!isDuplicateKey(error)) throw error;
-    }
-  }
+  const ensure = ({ week, weekStart, weekEnd }: DigestWeek, status: DigestRunStatus, now: Date) =>
+    insertOnce(model, week, { weekStart, weekEnd, status, attempts: 0, startedAt: now });
 
   return {
     get: (week: string) => model.findById(week).lean(),

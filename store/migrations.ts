@@ -8,7 +8,8 @@ import type { Models } from './models';
 import { countersOf } from '../domain/tally';
 import { auditEntityKey, type AssignmentView, type StoredAuditEntry } from './models';
 import { inParallel } from './serialize';
-import { insertOnce, sliceOf } from './outbox';
+import { insertOnce } from './duplicate-key';
+import { sliceOf } from './outbox';
 
 interface Migration {
   /** Recorded once done; never renamed. */

@@ -19,8 +19,8 @@
  *
  * The same code runs on MongoDB, where it is simply correct.
  */
-import { Schema, type Connection, type Model, type QueryFilter } from 'mongoose';
-import { isDuplicateKey } from './duplicate-key';
+import { Schema, type Connection } from 'mongoose';
+import { insertOnce } from './duplicate-key';
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
@@ -177,20 +177,6 @@ const SUMMARY = { html: 0, text: 0 } as const;
 const newestFirst = (a: OutboxSummary, b: OutboxSummary) =>
   (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
 
-/**
- * Inserts a document unless its key exists; a second insert of the key changes nothing. Says
- * whether this call inserted it. Mongoose's timestamps are left out: the caller's are kept.
- */
-export async function insertOnce<T>(model: Model<T>, _id: string, doc: Record<string, unknown>): Promise<boolean> {
-  try {
-    const result = await model.updateOne({ _id } as QueryFilter<T>, { $setOnInsert: doc }, { upsert: true, timestamps: false });
-    return result.upsertedCount === 1;
-  } catch (error) {
-    if (!isDuplicateKey(error)) throw error;
-    return false;
-  }
-}
-
 function countPeriod(emails: Array<Pick<OutboxSummary, 'template'>>): PeriodCounts {
   const templates: Record<string, number> = {};
   for (const e of emails) templates[e.template] = (templates[e.template] ?? 0) + 1;
@@ -265,11 +251,11 @@ export function createOutbox(models: OutboxModels) {
         updatedAt: now,
       });
       // Closed meanwhile (this write stalled past the closing margin): counted again.
-      if (inserted) {
-        const [s, d] = await Promise.all([slices.findById(slice, { closed: 1 }).lean(), days.findById(slice.slice(0, 10), { closed: 1 }).lean()]);
-        if (s?.closed || d?.closed) await reopen(slice);
-      }
-      return (await repository.get(entry._id))!;
+      if (!inserted) return (await repository.get(entry._id))!;
+      const [s, d] = await Promise.all([slices.findById(slice, { closed: 1 }).lean(), days.findById(slice.slice(0, 10), { closed: 1 }).lean()]);
+      if (s?.closed || d?.closed) await reopen(slice);
+      // As written: no need to read it back.
+      return { ...entry, status: 'pending', attempts: 0, createdAt: now, updatedAt: now };
     },
     async markSent(key: string, messageId: string): Promise<void> {
       await outbox.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: 1, retryAt: 1, claimedBy: 1 } });
