@@ -467,6 +467,7 @@ async function main(options: Options) {
   const calendar = await loadCalendar(api.db.repos);
   const seed = await seedReadModel({
     models: api.db.models,
+    recommendationsChanged: () => api.db.repos.recommendations.changed(),
     resolveDue: (date) => resolveDeadline(date, { timezone: appConfig.TIMEZONE, calendar, rule: appConfig.DEADLINE_NON_WORKING_DAY })!,
     http,
     curatorToken: curator,

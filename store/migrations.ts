@@ -70,7 +70,8 @@ export const MIGRATIONS: Migration[] = [
         { _id: 1, status: 1, overdue: 1, acceptedLate: 1, returns: 1, extension: 1, extensionPending: 1 },
         (row) => {
           const pending = countersOf(row).includes('extensionPending');
-          return pending === Boolean(row.extensionPending) ? undefined : { extensionPending: pending };
+          // It changes what the row counts as: marked for the tallier like any such write.
+          return pending === Boolean(row.extensionPending) ? undefined : { extensionPending: pending, tallyDirty: true };
         },
         (done) => log(`миграция поручений: признак запроса продления записан у ${done} строк`),
       ),

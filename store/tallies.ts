@@ -5,9 +5,10 @@
  * on FerretDB a `$group` decodes every row (125 s at 20,000 assignments, measured).
  *
  * They also place every row in a list bucket: its due day and one of a few slices of that day
- * (`2027-03-01#5`), counted per state and overdue flag. The long lists read a page as the rows of
- * the few buckets it covers, found from these counts, instead of sorting every matching row: on
- * FerretDB a sort or a skip decodes every match first (about 150 µs a row).
+ * (`2027-03-01#5`), counted per state and overdue flag, over every row and within each list scope
+ * (one recommendation per cycle, one organisation, one cycle number). A list reads a page as the
+ * rows of the few buckets it covers, found from these counts, instead of sorting every matching
+ * row: on FerretDB a sort or a skip decodes every match first (about 150 µs a row).
  *
  * One writer keeps them, the tallier in the worker, and it follows the rows:
  * - Every write that may change what a row counts as marks the row `tallyDirty` in the same
@@ -44,15 +45,22 @@ import type { AssignmentView, Models } from './models';
 import { inParallel } from './serialize';
 
 /** Raised when the documents' layout changes: they are rebuilt from the rows. */
-const FORMAT = 3;
+const FORMAT = 4;
 const META = 'meta';
 const BY_ORGANIZATION = 'org';
 const BY_RECOMMENDATION = 'rec';
 const cyclesDoc = (recommendationId: string) => `cycles:${recommendationId}`;
 const monthDoc = (month: string) => `month:${month}`;
 const dueDoc = (month: string) => `due:${month}`;
-/** Slices of a due day: a day one recommendation gave 2,300 addressees is read 300 rows at a time. */
-const DAY_SLICES = 8;
+/** A list scope's buckets: one document per recommendation (by cycle), organisation and cycle number. */
+const recDueDoc = (recommendationId: string) => `recdue:${recommendationId}`;
+const orgDueDoc = (organization: string) => `orgdue:${organization}`;
+const cycleDueDoc = (cycle: number) => `cycdue:${cycle}`;
+const EXT_DUE = 'extdue';
+/** Slices of a due day: a day one recommendation gave 2,300 addressees is read 150 rows at a time. */
+const DAY_SLICES = 16;
+/** Slices of a submission day in the review queue: three hours each. */
+const REVIEW_SLICES = 8;
 const BUCKET_TOKEN = 'b=';
 /** A submitted row's place in the review queue: the day its evidence came, and the three hours of that day. */
 const REVIEW_TOKEN = 'r=';
@@ -131,7 +139,7 @@ function full(counts: Partial_ | undefined): Counts {
 }
 
 /** List order of buckets: by due day, then by slice (numerically). */
-function compareBuckets(a: string, b: string): number {
+export function compareBuckets(a: string, b: string): number {
   const [dayA, sliceA] = a.split('#');
   const [dayB, sliceB] = b.split('#');
   return dayA < dayB ? -1 : dayA > dayB ? 1 : Number(sliceA) - Number(sliceB);
@@ -177,6 +185,40 @@ export interface ListFilter {
   overdue?: boolean;
 }
 
+/**
+ * Which rows a list covers: every organisation's, one recommendation's (perhaps of one cycle),
+ * one organisation's, or those of one cycle number. Each has its own bucket counts.
+ */
+export type ListScope =
+  | { kind: 'all' }
+  | { kind: 'rec'; recommendationId: string; cycle?: number }
+  | { kind: 'org'; organization: string }
+  | { kind: 'cycle'; cycle: number }
+  /** Open rows whose addressee asked for a new deadline: unlike the others, rows come and go. */
+  | { kind: 'ext' };
+
+/**
+ * A scope's buckets in list order, and which counting batch each bucket's document has taken
+ * last: a row still marked dirty may already be counted where a pending batch put it.
+ */
+export interface ScopeCounts {
+  buckets: ListBucket[];
+  batchOf(bucket: string): string | null;
+  /** Every batch some document of the scope took last. */
+  batches: string[];
+  /** Where this scope counts a row of this signature: its bucket and class; null if it does not. */
+  placeOf(signature: string | null | undefined): { bucket: string; cls: string } | null;
+}
+
+/** Where a `tallied` signature counts a row in the lists: its bucket and its class, if counted. */
+function listPlaceOf(signature: string | null | undefined): { bucket: string; cls: string } | null {
+  const bucket = bucketFromSignature(signature);
+  return bucket ? { bucket, cls: classOf(countersFromSignature(signature)) } : null;
+}
+
+/** Whether a signature counts its row among the open extension requests. */
+const asksExtension = (signature: string | null | undefined) => countersFromSignature(signature).includes('extensionPending');
+
 /** How many rows of a bucket a list shows among those overdue (or not). */
 export function countIn(bucket: ListBucket, filter: ListFilter, overdue: boolean): number {
   let n = 0;
@@ -184,9 +226,18 @@ export function countIn(bucket: ListBucket, filter: ListFilter, overdue: boolean
     const [status, flag] = cls.split(':');
     if ((flag === '1') !== overdue) continue;
     if (filter.status && status !== filter.status) continue;
-    n += count;
+    // A moment's disagreement between a row and its counts never makes a bucket owe rows.
+    n += Math.max(count, 0);
   }
   return n;
+}
+
+/** Adds one bucket table's class counts into another (in place). */
+function mergeBuckets(into: Record<string, ClassCounts>, from: Record<string, ClassCounts>): void {
+  for (const [bucket, classes] of Object.entries(from)) {
+    const target = (into[bucket] ??= {});
+    for (const [cls, n] of Object.entries(classes)) target[cls] = (target[cls] ?? 0) + n;
+  }
 }
 
 export function createTallies(models: Models, options: { queue: Queue; timezone: string }) {
@@ -196,7 +247,7 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
   /** By time, not by id: the queue's buckets follow one another as the submissions did (three hours a slice). */
   const reviewBucket = (at: Date) => {
     const local = DateTime.fromJSDate(at, { zone: timezone });
-    return `${local.toISODate()!}#${Math.floor(local.hour / (24 / DAY_SLICES))}`;
+    return `${local.toISODate()!}#${Math.floor(local.hour / (24 / REVIEW_SLICES))}`;
   };
   /** What a row is counted as: its counters, its list bucket and, while submitted, its review bucket. */
   const rowSignature = (row: Pick<AssignmentView, '_id' | 'due' | 'lastSubmittedAt'> & Parameters<typeof countersOf>[0]) => {
@@ -206,6 +257,14 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
   };
   /** Where a bucket's class counts live: one document per month of due days (of submission days for review). */
   const bucketPlace = (bucket: string) => ({ doc: dueDoc(bucket.slice(0, 7)), path: [bucket.slice(8)] });
+  /** Every place a row's list bucket is counted: over all rows and in each scope the row is in. */
+  const listPlaces = (row: Row, bucket: string, asking: boolean) => [
+    bucketPlace(bucket),
+    { doc: recDueDoc(row.recommendationId), path: [String(row.cycle), bucket] },
+    { doc: orgDueDoc(row.organization), path: [bucket] },
+    { doc: cycleDueDoc(row.cycle), path: [bucket] },
+    ...(asking ? [{ doc: EXT_DUE, path: [bucket] }] : []),
+  ];
   const reviewPlace = (bucket: string) => ({ doc: reviewDoc(bucket.slice(0, 7)), path: [bucket.slice(8)] });
 
   /** Where a row's counts go: the same places for as long as the row lives. */
@@ -247,9 +306,10 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
       // The list bucket: out of the old one (when it was counted in one), into the new one.
       const [was, is] = [bucketFromSignature(from), bucketFromSignature(to)!];
       const [wasClass, isClass] = [was ? classOf(before) : null, classOf(after)];
-      if (was === is && wasClass === isClass) continue;
-      if (was) add(bucketPlace(was), { [wasClass!]: -1 });
-      add(bucketPlace(is), { [isClass]: 1 });
+      const [wasAsking, isAsking] = [asksExtension(from), asksExtension(to)];
+      if (was === is && wasClass === isClass && wasAsking === isAsking) continue;
+      if (was) for (const place of listPlaces(row, was, wasAsking)) add(place, { [wasClass!]: -1 });
+      for (const place of listPlaces(row, is, isAsking)) add(place, { [isClass]: 1 });
     }
     // Pairs that cancelled out leave zeros: dropped, so a document is not rewritten for nothing.
     return [...merged.values()].filter((d) => Object.values(d.counts).some((n) => n !== 0));
@@ -350,15 +410,60 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
       await models.leases.deleteOne({ _id: LEASE, owner });
     },
 
-    /** Every bucket of the long lists that has rows, in list order. */
-    async listBuckets(): Promise<ListBucket[]> {
-      const docs = await models.tallies.find({ kind: 'due' }).lean();
-      const out: ListBucket[] = [];
-      for (const doc of docs) {
-        const month = doc._id.slice('due:'.length);
-        for (const [slice, classes] of Object.entries(parse(doc.data))) out.push({ bucket: `${month}-${slice}`, classes: classes as ClassCounts });
+    /** Every bucket of a list scope that has rows, in list order, with the batch its document took last. */
+    async listCounts(scope: ListScope): Promise<ScopeCounts> {
+      const sorted = (buckets: ListBucket[]) => buckets.sort((a, b) => compareBuckets(a.bucket, b.bucket));
+      if (scope.kind === 'all') {
+        const docs = await models.tallies.find({ kind: 'due' }).lean();
+        const batches = new Map<string, string | null>();
+        const out: ListBucket[] = [];
+        for (const doc of docs) {
+          const month = doc._id.slice('due:'.length);
+          batches.set(month, doc.batch ?? null);
+          for (const [slice, classes] of Object.entries(parse(doc.data))) out.push({ bucket: `${month}-${slice}`, classes: classes as ClassCounts });
+        }
+        return {
+          buckets: sorted(out),
+          batchOf: (bucket) => batches.get(bucket.slice(0, 7)) ?? null,
+          batches: [...new Set([...batches.values()].filter((b): b is string => Boolean(b)))],
+          placeOf: listPlaceOf,
+        };
       }
-      return out.sort((a, b) => compareBuckets(a.bucket, b.bucket));
+      const id =
+        scope.kind === 'rec'
+          ? recDueDoc(scope.recommendationId)
+          : scope.kind === 'org'
+            ? orgDueDoc(scope.organization)
+            : scope.kind === 'cycle'
+              ? cycleDueDoc(scope.cycle)
+              : EXT_DUE;
+      const doc = await models.tallies.findById(id).lean();
+      let table = parse(doc?.data) as Record<string, ClassCounts>;
+      if (scope.kind === 'rec') {
+        // By cycle: one cycle's, or every cycle's added up.
+        const cycles = table as unknown as Record<string, Record<string, ClassCounts>>;
+        table = {};
+        for (const [cycle, buckets] of Object.entries(cycles)) if (scope.cycle === undefined || Number(cycle) === scope.cycle) mergeBuckets(table, buckets);
+      }
+      return {
+        buckets: sorted(Object.entries(table).map(([bucket, classes]) => ({ bucket, classes }))),
+        batchOf: () => doc?.batch ?? null,
+        batches: doc?.batch ? [doc.batch] : [],
+        placeOf: scope.kind === 'ext' ? (signature) => (asksExtension(signature) ? listPlaceOf(signature) : null) : listPlaceOf,
+      };
+    },
+
+    /**
+     * What these counting batches, if still stored (a pass under way), count each of their rows as.
+     * Read by id: normally the batch a document took last is long gone.
+     */
+    async batchSignatures(ids: string[]): Promise<Map<string, Map<string, string>>> {
+      const out = new Map<string, Map<string, string>>();
+      for (const id of ids) {
+        const batch = await models.tallyBatches.findById(id, { _id: 1, rows: 1 }).lean();
+        if (batch) out.set(id, new Map((JSON.parse(batch.rows) as Array<[string, number, string]>).map(([row, , signature]) => [row, signature])));
+      }
+      return out;
     },
 
     /** Every bucket of the review queue that has submitted rows, oldest submission day first, with how many. */

@@ -68,7 +68,7 @@ export async function buildReport(
   const recRows = pageOf(worstFirst(byRec), pages?.recommendations);
   const [orgs, recs] = await Promise.all([
     repos.organizations.list(pages ? { codes: orgRows.map(({ r }) => r.key) } : {}),
-    Promise.all(recRows.map(({ r }) => repos.recommendations.get(r.key))),
+    repos.recommendations.cachedMany(recRows.map(({ r }) => r.key)),
   ]);
   const orgName = new Map(orgs.map((o) => [o._id, o.name]));
   return {

@@ -191,7 +191,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       const recRows = byRec.sort(order).slice(recAt.offset, recAt.offset + PAGE_SIZE);
       const [orgs, recs] = await Promise.all([
         repos.organizations.list({ codes: orgRows.map((r) => r.key) }),
-        Promise.all(recRows.map((r) => repos.recommendations.get(r.key))),
+        repos.recommendations.cachedMany(recRows.map((r) => r.key)),
       ]);
       const orgName = new Map(orgs.map((o) => [o._id, o.name]));
       const recText = new Map(recs.filter((r) => r !== null).map((r) => [r._id, r]));
@@ -290,7 +290,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       const view = viewOf(res);
       const who = actor(req);
       const [rec, org, history, evidence] = await Promise.all([
-        repos.recommendations.get(view.recommendationId),
+        repos.recommendations.cached(view.recommendationId),
         repos.organizations.get(view.organization),
         repos.audit.forEntity('assignment', view._id),
         repos.evidence.forAssignment(view._id),
@@ -450,7 +450,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
   async function decorate(items: AssignmentView[]) {
     const recIds = [...new Set(items.map((a) => a.recommendationId))];
     const [recs, orgs] = await Promise.all([
-      Promise.all(recIds.map((id) => repos.recommendations.get(id))),
+      repos.recommendations.cachedMany(recIds),
       repos.organizations.list({ codes: [...new Set(items.map((a) => a.organization))] }),
     ]);
     const recById = new Map(recs.filter((r) => r !== null).map((r) => [r._id, r]));

@@ -138,7 +138,7 @@ export function createAssignmentsRouter({
     const recIds = [...new Set(items.map((a) => a.recommendationId))];
     const orgCodes = [...new Set(items.map((a) => a.organization))];
     const [recs, orgs] = await Promise.all([
-      Promise.all(recIds.map((id) => repos.recommendations.get(id))),
+      repos.recommendations.cachedMany(recIds),
       repos.organizations.list({ codes: orgCodes }),
     ]);
     const recById = new Map(recs.filter((r) => r !== null).map((r) => [r._id, r]));
@@ -162,7 +162,7 @@ export function createAssignmentsRouter({
   router.get('/:id', validate({ params: IdParams }), load, async (_req, res) => {
     const view = assignmentOf(res);
     const [rec, org, history, evidence] = await Promise.all([
-      repos.recommendations.get(view.recommendationId),
+      repos.recommendations.cached(view.recommendationId),
       repos.organizations.get(view.organization),
       repos.audit.forEntity('assignment', view._id),
       repos.evidence.forAssignment(view._id),

@@ -22,6 +22,8 @@ import { seededRandom } from './random';
 
 export interface SeedInput {
   models: Models;
+  /** Tells the app's lists that recommendations were written around its repositories. */
+  recommendationsChanged: () => Promise<void>;
   http: Http;
   curatorToken: string;
   curator: { id: string; email: string; role: 'curator' };
@@ -155,6 +157,7 @@ export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
   });
   for (const [i, rec] of recs.entries()) result.recommendations[planned[i].kind].push(rec._id);
   await models.recommendations.collection.insertMany(recs as never[], { ordered: false });
+  await input.recommendationsChanged();
   const issuedBy = input.curator;
 
   const assignments: Record<string, unknown>[] = [];

@@ -1,8 +1,9 @@
 /**
- * The long lists (every organisation's assignments) read through the summaries' list buckets
- * (store/tallies.ts, longList in store/repositories.ts), against the real store: page by page
- * they give exactly the rows a plain query finds, each once, overdue first and then by due day,
- * with the total the plain count gives; and they follow rows whose deadline or state changes.
+ * The lists (every organisation's assignments, one recommendation's, one organisation's, one
+ * cycle's) read through the summaries' list buckets (store/tallies.ts, bucketList in
+ * store/repositories.ts), against the real store: page by page they give exactly the rows a plain
+ * query finds, each once, overdue first and then by due day, with the total the plain count
+ * gives; they follow rows whose deadline or state changes, counted yet or not.
  */
 import type { AssignmentState } from '../../domain/assignment';
 import type { AssignmentFilter } from '../../store/repositories';
@@ -44,6 +45,9 @@ async function expectListsMatchRows(filters: AssignmentFilter[]): Promise<void> 
   const { models } = h.api.db;
   for (const filter of filters) {
     const query: Record<string, unknown> = {};
+    if (filter.organization) query.organization = filter.organization;
+    if (filter.recommendationId) query.recommendationId = filter.recommendationId;
+    if (filter.cycle !== undefined) query.cycle = filter.cycle;
     if (filter.status) query.status = filter.status;
     if (filter.overdue !== undefined) query.overdue = filter.overdue;
     const expected = (await models.assignments.find(query, { _id: 1 }).lean()).map((r) => r._id).sort();
@@ -63,6 +67,25 @@ async function expectListsMatchRows(filters: AssignmentFilter[]): Promise<void> 
   }
 }
 
+/** The extension requests, page by page: exactly the rows flagged as asking, overdue first, then by due day. */
+async function expectExtensionRequestsMatchRows(): Promise<void> {
+  const expected = (await h.api.db.models.assignments.find({ extensionPending: true }, { _id: 1 }).lean()).map((r) => r._id).sort();
+  expect(expected.length).toBeGreaterThan(5);
+  for (const size of [4, 50]) {
+    const rows: AssignmentView[] = [];
+    const totals = new Set<number>();
+    for (let offset = 0; ; offset += size) {
+      const page = await h.api.db.repos.assignments.pendingExtensions({ limit: size, offset });
+      totals.add(page.total);
+      rows.push(...page.items);
+      if (page.items.length < size) break;
+    }
+    expect({ size, ids: rows.map((r) => r._id).sort(), totals: [...totals] }).toEqual({ size, ids: expected, totals: [expected.length] });
+    const keys = rows.map((r) => `${r.overdue ? 0 : 1}${r.due.toISOString().slice(0, 10)}`);
+    expect(keys).toEqual([...keys].sort());
+  }
+}
+
 it('pages every organisation\'s rows through the buckets, exactly and in order', async () => {
   const { repos } = h.api.db;
   expect(await repos.tallies.prepare()).toBe(true);
@@ -72,8 +95,10 @@ it('pages every organisation\'s rows through the buckets, exactly and in order',
     const due = new Date(BASE + (r % 3) * DAY);
     await repos.assignments.ensureIssued({ _id: `rec-${r}`, deadline: { due, input: due.toISOString().slice(0, 10) } }, orgs.slice(0, 20 + r));
   }
-  // Not counted yet: not listed yet.
-  expect((await repos.assignments.list({}, { limit: 50, offset: 0 })).total).toBe(0);
+  // Not counted yet, and listed all the same.
+  expect(await repos.tallies.pending()).toBe(20 * 6 + 15);
+  expect((await repos.assignments.list({}, { limit: 50, offset: 0 })).total).toBe(20 * 6 + 15);
+  await expectListsMatchRows([{}, { recommendationId: 'rec-5' }, { organization: 'org-03' }, { cycle: 1 }]);
   await drain();
   expect((await repos.assignments.list({}, { limit: 50, offset: 0 })).total).toBe(20 * 6 + 15);
 
@@ -87,21 +112,68 @@ it('pages every organisation\'s rows through the buckets, exactly and in order',
         if ((i + r + round) % 3 !== 0) continue;
         const status = statuses[(i + round) % statuses.length];
         const due = new Date(BASE + ((i + round) % 5) * DAY).toISOString();
-        await repos.assignments.project(`rec-${r}.${org}.1`, { recommendationId: `rec-${r}`, organization: org, cycle: 1 }, state(version, { status, due, overdue: (i + r) % 4 === 0 && status !== 'accepted' }));
+        // Some ask for a new deadline, and stop asking in a later round.
+        const extension = (i + round) % 4 === 1 ? { until: '2030-03-01', reason: 'Подрядчик', requestedAt: new Date(BASE).toISOString(), requestedBy: { kind: 'user', id: 'u', name: 'Исполнитель' } } : null;
+        await repos.assignments.project(
+          `rec-${r}.${org}.1`,
+          { recommendationId: `rec-${r}`, organization: org, cycle: 1 },
+          state(version, { status, due, overdue: (i + r) % 4 === 0 && status !== 'accepted', extension } as never),
+        );
       }
     }
     if (round !== 1) await drain();
+    // Half counted: some rows moved since their last pass, some never counted in their new state.
+    else {
+      await expectListsMatchRows([{}, { status: 'issued' }, { overdue: true }, { recommendationId: 'rec-2' }, { organization: 'org-01', overdue: false }]);
+      await expectExtensionRequestsMatchRows();
+    }
   }
+  await expectExtensionRequestsMatchRows();
   await drain();
-  await expectListsMatchRows([{}, { status: 'issued' }, { status: 'accepted' }, { overdue: true }, { overdue: false }, { status: 'submitted', overdue: true }]);
+  await expectListsMatchRows([
+    {},
+    { status: 'issued' },
+    { status: 'accepted' },
+    { overdue: true },
+    { overdue: false },
+    { status: 'submitted', overdue: true },
+    { recommendationId: 'rec-4' },
+    { recommendationId: 'rec-4', cycle: 1, status: 'issued' },
+    { organization: 'org-07' },
+    { organization: 'org-07', status: 'withdrawn' },
+    { cycle: 1, overdue: true },
+    { recommendationId: 'rec-1', organization: 'org-02' },
+  ]);
 });
 
 it('lists what the rebuilt summaries count after they are dropped', async () => {
   const { repos, models } = h.api.db;
   await models.tallies.deleteMany({});
   expect(await repos.tallies.prepare()).toBe(true);
-  await drain();
-  await expectListsMatchRows([{}, { overdue: true }]);
+  // While the tallier counts every row again, pass after pass, the lists' totals hold throughout:
+  // a row is counted where its counts have it, half-applied batches included, never twice.
+  const expected = {
+    all: await models.assignments.countDocuments({}),
+    rec: await models.assignments.countDocuments({ recommendationId: 'rec-3' }),
+    org: await models.assignments.countDocuments({ organization: 'org-05', overdue: true }),
+  };
+  let counting = true;
+  const seen: Array<typeof expected> = [];
+  const tally = (async () => {
+    while ((await repos.tallies.pass(11)) > 0);
+    counting = false;
+  })();
+  while (counting) {
+    seen.push({
+      all: (await repos.assignments.list({}, { limit: 5, offset: 0 })).total,
+      rec: (await repos.assignments.list({ recommendationId: 'rec-3' }, { limit: 5, offset: 0 })).total,
+      org: (await repos.assignments.list({ organization: 'org-05', overdue: true }, { limit: 5, offset: 0 })).total,
+    });
+  }
+  await tally;
+  expect(seen.length).toBeGreaterThan(3);
+  expect({ expected, wrong: seen.filter((s) => JSON.stringify(s) !== JSON.stringify(expected)).map((s) => `${s.all}/${s.rec}/${s.org}`) }).toEqual({ expected, wrong: [] });
+  await expectListsMatchRows([{}, { overdue: true }, { recommendationId: 'rec-0' }]);
 });
 
 it('pages the review queue through its buckets: every submitted row once, the longest waiting first', async () => {

@@ -291,7 +291,7 @@ export function createEmailActivities({
       const view = await repos.assignments.get(input.assignmentId);
       // Never retried: no retry brings back a row or a recommendation that is not there.
       if (!view) throw missing(`assignment ${input.assignmentId} is missing from the read model`);
-      const [rec, org] = await Promise.all([repos.recommendations.get(view.recommendationId), repos.organizations.get(view.organization)]);
+      const [rec, org] = await Promise.all([repos.recommendations.cached(view.recommendationId), repos.organizations.get(view.organization)]);
       if (!rec) throw missing(`recommendation ${view.recommendationId} is missing from the registry`);
       const seen = input.state ?? { status: view.status, overdue: view.overdue, due: view.due.toISOString() };
       const due = new Date(seen.due);

@@ -39,7 +39,7 @@ export function createPlanningActivities({
 }) {
   return {
     async planNotifications(input: PlanNotificationsInput): Promise<PlannedStep[]> {
-      const rec = await repos.recommendations.get(input.recommendationId);
+      const rec = await repos.recommendations.cached(input.recommendationId);
       const policy = rec?.policy ?? (await loadDefaultPolicy(repos));
       const calendar = await loadCalendar();
       return planSteps(
@@ -54,7 +54,7 @@ export function createPlanningActivities({
      * it appears and its name. Null when the recommendation does not recur (or is gone).
      */
     async planCycle(input: { recommendationId: string; cycle: number }): Promise<CycleToIssue | null> {
-      const rec = await repos.recommendations.get(input.recommendationId);
+      const rec = await repos.recommendations.cached(input.recommendationId);
       const deadline = rec && recurringDeadlineOf(rec);
       if (!deadline) return null;
       const cycle = cycleAt(deadline, input.cycle, { calendar: await loadCalendar(), timezone, rule });
