@@ -81,7 +81,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   const transport = nodemailer.createTransport({ url: smtpUrl(config), connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000 });
   const renderer = createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME });
   const { baseUrl } = config;
-  const email = createEmailActivities({ repos: db.repos, renderer, transport, from: config.MAIL_FROM, baseUrl, timezone: config.TIMEZONE });
+  const { notifyIssued, ...email } = createEmailActivities({ repos: db.repos, renderer, transport, from: config.MAIL_FROM, baseUrl, timezone: config.TIMEZONE });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -98,7 +98,7 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     activities: {
       ...createProjectionActivities({ repos: db.repos }),
-      ...createIssuingActivities({ temporal, repos: db.repos, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+      ...createIssuingActivities({ temporal, repos: db.repos, taskQueue: config.TEMPORAL_TASK_QUEUE, notifyIssued }),
       ...email,
       ...createPlanningActivities({
         repos: db.repos,

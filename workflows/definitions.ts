@@ -3,8 +3,9 @@
  * the API sends them. Inputs are single objects so fields can be added without breaking histories.
  */
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { ActorRef, AssignmentState } from '../domain/assignment';
-import type { PlannedStep } from '../domain/policy';
+import type { ActorRef, AssignmentEventType, AssignmentState } from '../domain/assignment';
+import type { Audience, PlannedStep } from '../domain/policy';
+import type { AssignmentTemplateName } from '../notifications/render';
 
 export interface AssignmentWorkflowInput {
   assignmentId: string;
@@ -18,7 +19,29 @@ export interface AssignmentWorkflowInput {
   state?: AssignmentState;
   /** Reminders and escalation for the current deadline; carried over by continue-as-new. */
   chase?: ChaseState;
+  /**
+   * The issuing activity sends the 'issued' email itself, beside its batch of starts (a run of its
+   * own per email cost every assignment a workflow task and an activity task). Absent, as in runs
+   * from before or those an action started, the run sends it; the outbox key makes it one email.
+   */
+  issuerNotifies?: boolean;
 }
+
+/** Which email each event sends, and to whom (resolved from stored contacts by the activity). */
+export const EVENT_EMAILS: Partial<Record<AssignmentEventType, { template: AssignmentTemplateName; to: Audience[] }>> = {
+  issued: { template: 'assignment-issued', to: ['coordinator'] },
+  overdue: { template: 'assignment-overdue', to: ['coordinator'] },
+  submitted: { template: 'evidence-submitted', to: ['curator'] },
+  accepted: { template: 'evidence-accepted', to: ['coordinator'] },
+  returned: { template: 'evidence-returned', to: ['coordinator'] },
+  'extension-requested': { template: 'extension-requested', to: ['curator'] },
+  'extension-approved': { template: 'extension-decided', to: ['coordinator'] },
+  'extension-rejected': { template: 'extension-decided', to: ['coordinator'] },
+  withdrawn: { template: 'recommendation-withdrawn', to: ['coordinator'] },
+};
+
+/** One outbox key per event occurrence: the version is unique to it, so a retry or a replay reuses it. */
+export const eventEmailKey = (assignmentId: string, event: AssignmentEventType, version: number) => `${assignmentId}:${event}:v${version}`;
 
 export interface ChaseState {
   /** The deadline the steps were planned for; a new deadline gets a new plan. */

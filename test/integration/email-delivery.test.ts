@@ -95,6 +95,21 @@ describe('email delivery', () => {
     expect((await h.api.db.repos.outbox.get(key))!.retryAt).toBeUndefined();
   });
 
+  it('records an issue email without sending it when the issuing batch says so, and the lane sends it on its next run', async () => {
+    const due = (await h.api.db.repos.assignments.get(assignmentId))!.due.toISOString();
+    // The key the assignment's run would use for its 'issued' email: the two are one email.
+    const key = `${assignmentId}:issued:v1`;
+    await expect(email.notifyIssued(assignmentId, due, { deliver: false })).resolves.toBe('deferred');
+    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'pending', attempts: 0, template: 'assignment-issued', to: ['coordinator@org-a.test'] });
+    expect(smtp.messages).toHaveLength(0);
+    expect(await email.redeliverDueEmails()).toMatchObject({ sent: 1 });
+    expect(smtp.messages).toHaveLength(1);
+    expect((await simpleParser(smtp.messages[0].raw)).subject).toMatch(/^Новое поручение/);
+    await expect(email.notifyIssued(assignmentId, due, { deliver: true })).resolves.toBe('already-sent');
+    await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('already-sent');
+    expect(smtp.messages).toHaveLength(1);
+  });
+
   it('lets one sender at a time claim a failed email: the lane and a resend never both send it', async () => {
     const key = `${assignmentId}:issued:test-claim`;
     smtp.setRefusing(true);

@@ -4,7 +4,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { simpleParser } from 'mailparser';
-import { assignmentWorkflowId } from '../../domain/ids';
+import { assignmentWorkflowId, recommendationWorkflowId } from '../../domain/ids';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { eventually, startHarness, type Harness } from '../support/harness';
 import { kill, spawnWorker, waitForPoller } from '../support/worker-process';
@@ -44,13 +44,16 @@ async function issue(marker: string) {
 const caught = async (marker: string) =>
   (await Promise.all(smtp.messages.map((m) => simpleParser(m.raw)))).filter((p) => (p.text ?? '').includes(marker));
 
-/** Attempts of the email activity in the assignment workflow's history. */
+/**
+ * Attempts of the activity that sends the 'issued' email: the issuing batch, in the
+ * recommendation workflow's history (the assignment's run leaves that email to it: issuerNotifies).
+ */
 async function emailAttempts(recommendationId: string): Promise<number[]> {
-  const handle = h.api.temporal.workflow.getHandle(assignmentWorkflowId({ recommendationId, organization: 'org-a', cycle: 1 }));
+  const handle = h.api.temporal.workflow.getHandle(recommendationWorkflowId(recommendationId));
   const history = await handle.fetchHistory();
   const scheduled = new Set(
     (history.events ?? [])
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'notifyAssignment')
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'startAssignmentBatch')
       .map((e) => String(e.eventId)),
   );
   return (history.events ?? [])
@@ -130,10 +133,12 @@ it('an SMTP server that refuses for a while: the log shows the failure, the emai
     }, 30_000, 'the refused attempt in the outbox');
     expect(failed.lastError).toMatch(/451/);
     expect(await caught('отказ-smtp')).toHaveLength(0);
-    // The assignment's own email activity is done with it: nothing in the workflow waits on SMTP,
-    // the retries are the delivery lane's.
+    // Nothing waits on SMTP: the issuing finished, the assignment's run has no activity pending,
+    // and the retries are the delivery lane's.
     const handle = h.api.temporal.workflow.getHandle(assignmentWorkflowId({ recommendationId: (await h.api.db.repos.assignments.get(assignmentId))!.recommendationId, organization: 'org-a', cycle: 1 }));
     await eventually(async () => ((await handle.describe()).raw.pendingActivities?.length === 0 ? true : undefined), 20_000, 'no pending email activity');
+    const issuing = h.api.temporal.workflow.getHandle(recommendationWorkflowId((await h.api.db.repos.assignments.get(assignmentId))!.recommendationId));
+    await eventually(async () => ((await issuing.describe()).status.name === 'COMPLETED' ? true : undefined), 20_000, 'the issuing run to end');
   } finally {
     smtp.setRefusing(false);
   }

@@ -151,7 +151,16 @@ describe('an assignment withdrawn before its workflow started', () => {
     const actor = { id: 'u-curator', email: 'curator@kontrol.test', role: 'curator' as const };
     const rec = (await h.api.db.repos.recommendations.markIssued(id, actor))!;
     const [row] = await h.api.db.repos.assignments.ensureIssued(rec, ['org-c']);
-    const activities = createIssuingActivities({ temporal: h.api.temporal, repos: h.api.db.repos, taskQueue: h.config.TEMPORAL_TASK_QUEUE });
+    const notified: string[] = [];
+    const activities = createIssuingActivities({
+      temporal: h.api.temporal,
+      repos: h.api.db.repos,
+      taskQueue: h.config.TEMPORAL_TASK_QUEUE,
+      notifyIssued: async (assignmentId) => {
+        notified.push(assignmentId);
+        return 'sent';
+      },
+    });
     const batch = await new MockActivityEnvironment().run(activities.withdrawAssignmentBatch, { recommendationId: id, actor, reason: 'Отменено до начала', offset: 0, limit: 10 });
     expect(batch).toMatchObject({ withdrawn: 1, done: true });
 
@@ -172,6 +181,12 @@ describe('an assignment withdrawn before its workflow started', () => {
       }),
     });
     await expect(late).rejects.toBeInstanceOf(Error);
+    expect(await status(workflowId)).toBe('COMPLETED');
+    // The issuing batch, retried after all this: nothing started again, and no 'issued' email for
+    // a withdrawn assignment.
+    const retried = await new MockActivityEnvironment().run(activities.startAssignmentBatch, { recommendationId: id, issuedBy: actor, offset: 0, limit: 10 });
+    expect(retried).toMatchObject({ count: 1, done: true });
+    expect(notified).toEqual([]);
     expect(await status(workflowId)).toBe('COMPLETED');
   });
 });

@@ -82,7 +82,11 @@ describe('recurring recommendations', () => {
     }, 20_000, 'a run per cycle');
     expect(new Set(runs).size).toBe(runs.length);
     expect((await handle.describe()).historyLength).toBeLessThan(40);
-    const progress = await handle.query(recommendationProgressQuery);
+    // The next cycle is planned once the run has issued its own (and sent its emails).
+    const progress = await eventually(async () => {
+      const now = await handle.query(recommendationProgressQuery);
+      return now.nextCycle ? now : undefined;
+    }, 20_000, 'the next cycle planned');
     expect(progress.cycle?.cycle).toBeGreaterThanOrEqual(3);
     expect(progress.nextCycle?.cycle).toBe(progress.cycle!.cycle + 1);
 

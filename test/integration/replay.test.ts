@@ -3,7 +3,8 @@
  * wrote (file names say the generation: `.before-emails`, `.event-emails`, and the current one;
  * `recommendation-issued-and-withdrawn` is a run from before `recommendation-run-ends-v1`, which
  * waited for its withdrawal after issuing; `.before-deadline` is a digest run from before
- * `digest-deadline-v1`). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
+ * `digest-deadline-v1`; `.before-issue-local` an assignment run from before `issue-local-v1`, which
+ * projected its issue with an activity task of its own). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
  * ones from real runs (`CAPTURE_HISTORIES=recurring,digest` only the scenarios so named): do it when a
  * workflow changes under patched(), and commit them beside the old.
  */
@@ -161,7 +162,17 @@ describe('workflow histories', () => {
     expect(stored.filter((f) => f.endsWith('.before-emails.binpb'))).toHaveLength(4);
     expect(stored).toContain('assignment-issued-past-due.before-emails.binpb');
     expect(stored.filter((f) => f.endsWith('.event-emails.binpb'))).toHaveLength(3);
-    expect(stored.filter((f) => !/\.(before-emails|event-emails|before-deadline)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
+    // Assignments before and since `issue-local-v1`.
+    expect(stored.filter((f) => f.endsWith('.before-issue-local.binpb')).sort()).toEqual([
+      'assignment-accepted-after-return-and-extension.before-issue-local.binpb',
+      'assignment-reminded-escalated-accepted.before-issue-local.binpb',
+      'assignment-withdrawn-after-rejected-extension.before-issue-local.binpb',
+    ]);
+    for (const name of ['assignment-accepted-after-return-and-extension', 'assignment-reminded-escalated-accepted', 'assignment-withdrawn-after-rejected-extension']) {
+      const [before, since] = await Promise.all([readFile(path.join(FIXTURES, `${name}.before-issue-local.binpb`)), readFile(path.join(FIXTURES, `${name}.binpb`))]);
+      expect({ name, before: before.includes('issue-local-v1'), since: since.includes('issue-local-v1') }).toEqual({ name, before: false, since: true });
+    }
+    expect(stored.filter((f) => !/\.(before-emails|event-emails|before-deadline|before-issue-local)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
     // The recurring recommendation's two kinds of run: one ending in continue-as-new, one withdrawn.
     expect(stored.filter((f) => f.startsWith('recommendation-recurring-'))).toHaveLength(2);
     // A one-off recommendation's run that waited for its withdrawal, and the two that end

@@ -17,7 +17,8 @@ import type { OutboxEmail } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
 import { FailureType } from '../../domain/errors';
 import { isStoreUnavailable } from '../../store/unavailable';
-import { statusRu, type AssignmentState } from '../../domain/assignment';
+import { initialState, statusRu, type AssignmentState } from '../../domain/assignment';
+import { EVENT_EMAILS, eventEmailKey } from '../../workflows/definitions';
 import type { Audience } from '../../domain/policy';
 
 export type { Audience } from '../../domain/policy';
@@ -279,14 +280,38 @@ export function createEmailActivities({
 
   return {
     notifyAssignment: (input: NotifyAssignmentInput) => withHeartbeat(() => notifyAssignment(input)),
+    /** Not an activity: the issuing activity's (see `notifyIssued` below). */
+    notifyIssued: (assignmentId: string, due: string, options: { deliver: boolean }) => withHeartbeat(() => notifyIssued(assignmentId, due, options)),
     deliver: (key: string) => deliver(key),
     redeliverDueEmails,
     resendEmail: (input: ResendEmailInput) => withHeartbeat(() => resendEmail(input)),
   };
 
+  /**
+   * The 'issued' email of an assignment, sent by the issuing activity beside its starts
+   * (`issuerNotifies`): the same key, template and recipients the run would use. With `deliver`
+   * false it is only recorded, and the delivery lane sends it (after an SMTP failure in the batch,
+   * so a dead server does not hold up the starts).
+   */
+  async function notifyIssued(assignmentId: string, due: string, options: { deliver: boolean }): Promise<DeliveryResult> {
+    const { template, to } = EVENT_EMAILS.issued!;
+    const input = { key: eventEmailKey(assignmentId, 'issued', initialState(due).version), template, assignmentId, to, details: { approved: false } };
+    if (options.deliver) return notifyAssignment(input);
+    if (await recordAssignmentEmail(input)) return 'already-sent';
+    // Due now: the lane's next run sends it (a pending email with no time waits until it looks stale).
+    await repos.outbox.holdUntil(input.key, new Date());
+    return 'deferred';
+  }
+
   async function notifyAssignment(input: NotifyAssignmentInput): Promise<DeliveryResult> {
+    if (await recordAssignmentEmail(input)) return 'already-sent';
+    return deliver(input.key);
+  }
+
+  /** Records the email unless it is there; true when it was sent already. */
+  async function recordAssignmentEmail(input: NotifyAssignmentInput): Promise<boolean> {
     const existing = await repos.outbox.get(input.key);
-    if (existing?.status === 'sent') return 'already-sent';
+    if (existing?.status === 'sent') return true;
     if (!existing) {
       const view = await repos.assignments.get(input.assignmentId);
       // Never retried: no retry brings back a row or a recommendation that is not there.
@@ -320,6 +345,6 @@ export function createEmailActivities({
         context: { assignmentId: view._id, recommendationId: rec._id, event: input.template },
       });
     }
-    return deliver(input.key);
+    return false;
   }
 }

@@ -2,7 +2,7 @@
  * Issuing activities: start (and withdraw) the assignment workflows of one recommendation, a batch
  * at a time. Starting is idempotent through business workflow ids.
  */
-import { Context, heartbeat } from '@temporalio/activity';
+import { Context, heartbeat, log } from '@temporalio/activity';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -18,6 +18,7 @@ import { inParallel } from '../../store/serialize';
 import type { AssignmentWorkflowInput, CycleToIssue } from '../../workflows/definitions';
 import { withdrawAssignmentUpdate } from '../../workflows/definitions';
 import { isEndedRunError } from '../../temporal/errors';
+import type { DeliveryResult } from './email';
 
 /** How many workflow starts one activity keeps in flight. */
 const CONCURRENCY = 8;
@@ -33,10 +34,13 @@ export function createIssuingActivities({
   temporal,
   repos,
   taskQueue,
+  notifyIssued,
 }: {
   temporal: Client;
   repos: Repositories;
   taskQueue: string;
+  /** Sends (or, with `deliver` false, only records) an assignment's 'issued' email (see email.ts). */
+  notifyIssued: (assignmentId: string, due: string, options: { deliver: boolean }) => Promise<DeliveryResult>;
 }) {
   /**
    * Closes an assignment whose workflow never started. Its workflow is started already withdrawn
@@ -77,6 +81,9 @@ export function createIssuingActivities({
       const due = input.cycle ? new Date(input.cycle.due) : rec.deadline.due;
       await repos.assignments.ensureIssued(rec, batch, { cycle, due, period: input.cycle?.period });
       let done = 0;
+      // After one email of the batch could not be sent, the rest are only recorded: the delivery
+      // lane sends them, and a dead SMTP server does not hold up the starts.
+      let deliver = true;
       await inParallel(batch, CONCURRENCY, async (organization) => {
         const key = { recommendationId: rec._id, organization, cycle };
         const args: AssignmentWorkflowInput = {
@@ -86,6 +93,7 @@ export function createIssuingActivities({
           cycle,
           due: due.toISOString(),
           issuedBy: input.issuedBy,
+          issuerNotifies: true,
         };
         try {
           await temporal.workflow.start('assignmentWorkflow', {
@@ -97,6 +105,16 @@ export function createIssuingActivities({
           });
         } catch (error) {
           if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+          // Started by an action (it sends its own 'issued' email too: the key makes them one), or
+          // by an earlier try of this batch, or withdrawn before it started: no news then.
+          if ((await repos.assignments.get(args.assignmentId))?.status === 'withdrawn') return void heartbeat(++done);
+        }
+        try {
+          if ((await notifyIssued(args.assignmentId, args.due, { deliver })) === 'deferred') deliver = false;
+        } catch (error) {
+          // Gone from the read model or the registry: no retry helps, and the assignment stands.
+          if (!(error instanceof ApplicationFailure && error.nonRetryable)) throw error;
+          log.warn('an issue email failed for good', { assignmentId: args.assignmentId, error: error.message });
         }
         heartbeat(++done);
       });
