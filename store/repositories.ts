@@ -543,17 +543,15 @@ export function createRepositories(models: Models, options: { timezone: string }
       return { items: pieces.flat(), total: position };
     },
     /**
-     * Executive discipline per organisation or per recommendation (domain/tally.ts), over all
+     * Executive discipline per organisation and per recommendation (domain/tally.ts), over all
      * assignments or those issued from–to (days in the time zone, inclusive); from the summaries.
      */
-    async discipline(by: 'organization' | 'recommendationId', period?: { from: string; to: string }): Promise<DisciplineRow[]> {
-      const dimension = by === 'organization' ? 'org' : 'rec';
-      const counts = period
-        ? await tallies.issuedBetween(dimension, period.from, period.to)
-        : dimension === 'org'
-          ? await tallies.byOrganization()
-          : await tallies.byRecommendation();
-      return [...counts].filter(([, c]) => c.total > 0).map(([key, c]) => ({ key, ...disciplineOf(c) }));
+    async discipline(period?: { from: string; to: string }): Promise<Record<'byOrganization' | 'byRecommendation', DisciplineRow[]>> {
+      const [org, rec] = period
+        ? await tallies.issuedBetween(period.from, period.to).then((both) => [both.org, both.rec])
+        : await Promise.all([tallies.byOrganization(), tallies.byRecommendation()]);
+      const rows = (counts: Map<string, Counts>) => [...counts].filter(([, c]) => c.total > 0).map(([key, c]) => ({ key, ...disciplineOf(c) }));
+      return { byOrganization: rows(org), byRecommendation: rows(rec) };
     },
     /** A recurring recommendation's counts per cycle, the latest cycle first. */
     async countsByCycle(recommendationId: string, organization?: string) {

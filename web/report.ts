@@ -47,7 +47,7 @@ export async function buildReport(
   period: { from: string; to: string },
   pages?: { organizations: Page; recommendations: Page },
 ): Promise<DisciplineReport & { totals: { organizations: number; recommendations: number } }> {
-  const [byOrg, byRec] = await Promise.all([repos.assignments.discipline('organization', period), repos.assignments.discipline('recommendationId', period)]);
+  const { byOrganization: byOrg, byRecommendation: byRec } = await repos.assignments.discipline(period);
   const figures = (r: (typeof byOrg)[number]) => {
     const settled = r.onTime + r.late + r.overdue;
     return {

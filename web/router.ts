@@ -182,7 +182,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       const asked = req.query.from || req.query.to;
       const period = asked ? reportPeriod(req.query, timezone) : undefined;
       if (asked && !period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
-      const [byOrg, byRec] = await Promise.all([repos.assignments.discipline('organization', period), repos.assignments.discipline('recommendationId', period)]);
+      const { byOrganization: byOrg, byRecommendation: byRec } = await repos.assignments.discipline(period);
       // Worst first, a page of each table at a time: only the page's names and texts are read.
       const order = (a: { overdue: number; total: number; key: string }, b: { overdue: number; total: number; key: string }) =>
         b.overdue - a.overdue || b.total - a.total || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);

@@ -90,11 +90,14 @@ it('rebuilds from the rows when the summaries are missing, and reads periods by 
   expect(await repos.tallies.prepare()).toBe(true);
   await drain();
   expect(await repos.tallies.byOrganization()).toEqual(await countedFromRows());
-  const all = await repos.tallies.issuedBetween('org', '2000-01-01', '2999-12-31');
-  expect(all).toEqual(await countedFromRows());
-  expect((await repos.tallies.issuedBetween('org', '2000-01-01', '2001-01-01')).size).toBe(0);
-  expect([...(await repos.tallies.issuedBetween('rec', '2000-01-01', '2999-12-31')).keys()]).toEqual(['rec-t']);
-  // The discipline rows of the dashboard add up to the rows.
-  const rows = await repos.assignments.discipline('organization');
-  expect(rows.reduce((n, r) => n + r.total, 0)).toBe(6);
+  const all = await repos.tallies.issuedBetween('2000-01-01', '2999-12-31');
+  expect(all.org).toEqual(await countedFromRows());
+  expect((await repos.tallies.issuedBetween('2000-01-01', '2001-01-01')).org.size).toBe(0);
+  expect([...all.rec.keys()]).toEqual(['rec-t']);
+  // The discipline rows of the dashboard add up to the rows, all time and over a period alike.
+  for (const period of [undefined, { from: '2000-01-01', to: '2999-12-31' }]) {
+    const { byOrganization, byRecommendation } = await repos.assignments.discipline(period);
+    expect(byOrganization.reduce((n, r) => n + r.total, 0)).toBe(6);
+    expect(byRecommendation.map((r) => [r.key, r.total])).toEqual([['rec-t', 6]]);
+  }
 });
