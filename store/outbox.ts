@@ -12,7 +12,9 @@
  *   current slice, so once a slice is over (with a margin for clocks) its counts never change: the
  *   worker closes it (`closeFinished`) by counting it once, and a day once all its slices are
  *   closed. A page of the log then reads the days, the slices of the day it falls in, and the
- *   emails of the one or two slices it covers, each by equality.
+ *   emails of the one or two slices it covers, each by equality. A slice is counted per ten
+ *   seconds too (its parts), so a page in a burst (issuing 2,300 emails at 20 a second fills a
+ *   slice with 2,400) reads the parts it covers, not the whole slice.
  * - The states change, though: the few emails not sent (failed, pending) are read by state, and a
  *   page of sent emails counts a slice as its emails less its unsent ones.
  * - One assignment's emails are read by `assignmentId`, a top-level copy of the context's.
@@ -58,6 +60,8 @@ export type OutboxSummary = Omit<OutboxEmail, 'html' | 'text'>;
 interface StoredOutboxEmail extends OutboxSummary {
   /** The two-minute slice it was recorded in. */
   slice: string;
+  /** Which ten seconds of its slice (0–11); absent on emails recorded before parts. */
+  part?: number;
   /** context.assignmentId at the top level, where FerretDB filters on it; null for emails about no assignment. */
   assignmentId: string | null;
   /** Written before the bodies moved to outbox_bodies; taken out by the migration. */
@@ -75,6 +79,8 @@ interface OutboxBody {
 interface PeriodCounts {
   total: number;
   templates: Record<string, number>;
+  /** A slice's counts per ten-second part; absent when some email has no part (recorded before parts). */
+  parts?: Record<string, PeriodCounts>;
 }
 
 interface OutboxSlice {
@@ -113,6 +119,13 @@ export function sliceOf(at: Date): string {
   return `${iso.slice(0, 13)}:${String(Math.floor(at.getUTCMinutes() / SLICE_MINUTES)).padStart(2, '0')}`;
 }
 
+const PART_MS = 10_000;
+
+/** The ten seconds of its slice an instant falls in: 0 to 11. */
+export function partOf(at: Date): number {
+  return Math.floor((at.getTime() % (SLICE_MINUTES * 60_000)) / PART_MS);
+}
+
 /** When a slice ends. */
 function sliceEnd(slice: string): number {
   const [hour, tenth] = slice.split(':');
@@ -138,6 +151,7 @@ const outboxSchema = new Schema<StoredOutboxEmail>(
     lastResentAt: Date,
     context: { assignmentId: String, recommendationId: String, event: String },
     slice: { type: String, required: true },
+    part: Number,
     assignmentId: { type: String, default: null },
     html: String,
     text: String,
@@ -151,7 +165,7 @@ outboxSchema.index({ assignmentId: 1 });
 
 const bodySchema = new Schema<OutboxBody>({ _id: { type: String, required: true }, html: { type: String, required: true }, text: { type: String, required: true } }, { versionKey: false });
 
-const countsSchema = { total: Number, templates: { type: Schema.Types.Mixed } };
+const countsSchema = { total: Number, templates: { type: Schema.Types.Mixed }, parts: { type: Schema.Types.Mixed } };
 const sliceSchema = new Schema<OutboxSlice>(
   { _id: { type: String, required: true }, day: { type: String, required: true }, closed: { type: Boolean, required: true }, counts: countsSchema },
   { versionKey: false },
@@ -181,6 +195,15 @@ function countPeriod(emails: Array<Pick<OutboxSummary, 'template'>>): PeriodCoun
   const templates: Record<string, number> = {};
   for (const e of emails) templates[e.template] = (templates[e.template] ?? 0) + 1;
   return { total: emails.length, templates };
+}
+
+/** A slice's counts, with its parts' when every email has one. */
+function countSlice(emails: Array<Pick<StoredOutboxEmail, 'template' | 'part'>>): PeriodCounts {
+  const counts = countPeriod(emails);
+  if (emails.length === 0 || emails.some((e) => typeof e.part !== 'number')) return counts;
+  const byPart = new Map<number, Array<Pick<StoredOutboxEmail, 'template'>>>();
+  for (const e of emails) byPart.set(e.part!, [...(byPart.get(e.part!) ?? []), e]);
+  return { ...counts, parts: Object.fromEntries([...byPart].map(([part, its]) => [String(part), countPeriod(its)])) };
 }
 
 function addCounts(into: PeriodCounts, add: PeriodCounts): void {
@@ -226,7 +249,7 @@ export function createOutbox(models: OutboxModels) {
     async get(key: string): Promise<OutboxEmail | null> {
       const email = await outbox.findById(key).lean<StoredOutboxEmail>();
       if (!email) return null;
-      const { slice: _slice, assignmentId: _assignmentId, ...rest } = email;
+      const { slice: _slice, part: _part, assignmentId: _assignmentId, ...rest } = email;
       // Recorded before the bodies moved, and not migrated yet.
       if (typeof rest.html === 'string') return { ...rest, text: rest.text ?? '' } as OutboxEmail;
       const body = await bodies.findById(key).lean();
@@ -245,6 +268,7 @@ export function createOutbox(models: OutboxModels) {
         status: 'pending',
         attempts: 0,
         slice,
+        part: partOf(now),
         assignmentId: entry.context.assignmentId ?? null,
         // The slice's instant, not a later one of mongoose's.
         createdAt: now,
@@ -309,7 +333,7 @@ export function createOutbox(models: OutboxModels) {
     async list(filter: OutboxFilter, page: { limit: number; offset: number }): Promise<{ items: OutboxSummary[]; total: number }> {
       const matches = (e: StoredOutboxEmail) =>
         (!filter.status || e.status === filter.status) && (!filter.template || e.template === filter.template) && (!filter.assignmentId || e.assignmentId === filter.assignmentId);
-      const strip = ({ slice: _slice, assignmentId: _assignmentId, html: _html, text: _text, ...summary }: StoredOutboxEmail): OutboxSummary => summary;
+      const strip = ({ slice: _slice, part: _part, assignmentId: _assignmentId, html: _html, text: _text, ...summary }: StoredOutboxEmail): OutboxSummary => summary;
 
       // Few emails: read them all and sort here.
       const few = filter.assignmentId
@@ -327,9 +351,10 @@ export function createOutbox(models: OutboxModels) {
       const notSent = filter.status === 'sent' ? (await unsent()).filter((e) => !filter.template || e.template === filter.template) : [];
       const unsentPer = new Map<string, number>();
       for (const e of notSent) {
-        // Per slice and per day (a slice's key begins with its day's).
+        // Per part, slice and day (a slice's key begins with its day's).
         if (!e.slice) continue;
-        for (const period of [e.slice, e.slice.slice(0, 10)]) unsentPer.set(period, (unsentPer.get(period) ?? 0) + 1);
+        const periods = [e.slice, e.slice.slice(0, 10), ...(typeof e.part === 'number' ? [`${e.slice}#${e.part}`] : [])];
+        for (const period of periods) unsentPer.set(period, (unsentPer.get(period) ?? 0) + 1);
       }
       const unsentIn = (period: string) => unsentPer.get(period) ?? 0;
       const counted = (counts: PeriodCounts, period: string) => (filter.template ? (counts.templates[filter.template] ?? 0) : counts.total) - unsentIn(period);
@@ -359,6 +384,24 @@ export function createOutbox(models: OutboxModels) {
             position += count;
             continue;
           }
+          if (!emails && slice.counts?.parts) {
+            // The parts the page covers, newest first, each by equality.
+            const parts = Object.entries(slice.counts.parts).sort(([a], [b]) => Number(b) - Number(a));
+            for (const [part, partCounts] of parts) {
+              const inPart = counted(partCounts, `${slice._id}#${part}`);
+              if (!wanted(inPart)) {
+                position += inPart;
+                continue;
+              }
+              const all = await outbox.find({ slice: slice._id, part: Number(part) }, SUMMARY).lean<StoredOutboxEmail[]>();
+              if (all.length !== partCounts.total) await reopen(slice._id);
+              const chosen = all.filter(matches).sort(newestFirst);
+              const from = Math.max(0, page.offset - position);
+              items.push(...chosen.slice(from, from + page.limit - items.length).map(strip));
+              position += inPart;
+            }
+            continue;
+          }
           if (!emails) {
             const all = await sliceEmails(slice._id);
             if (all.length !== slice.counts!.total) await reopen(slice._id);
@@ -383,7 +426,7 @@ export function createOutbox(models: OutboxModels) {
       let closedSlices = 0;
       for (const slice of open) {
         if (sliceEnd(slice._id) > now.getTime() - CLOSE_AFTER_MS) continue;
-        const counts = countPeriod(await outbox.find({ slice: slice._id }, { template: 1 }).lean());
+        const counts = countSlice(await outbox.find({ slice: slice._id }, { template: 1, part: 1 }).lean());
         await slices.updateOne({ _id: slice._id }, { $set: { closed: true, counts } });
         closedSlices += 1;
       }

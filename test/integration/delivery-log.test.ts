@@ -5,7 +5,7 @@
  * before (bodies inside, no slice) are moved by the migration and read the same.
  */
 import { MIGRATIONS, migrate } from '../../store/migrations';
-import { sliceOf, type OutboxFilter, type OutboxSummary } from '../../store/outbox';
+import { partOf, sliceOf, type OutboxFilter, type OutboxSummary } from '../../store/outbox';
 import { startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -18,14 +18,22 @@ const MINUTE = 60_000;
 const TEMPLATES = ['assignment-issued', 'evidence-submitted', 'assignment-reminder'];
 const STATUSES = ['sent', 'sent', 'sent', 'failed', 'pending'] as const;
 
-/** Emails as the store keeps them, straight into the collections: spread over days and slices, bursts included. */
-async function seed(count: number, start: number): Promise<void> {
+/** Where the burst begins: the start of the first two-minute slice after the spread emails. */
+const burstStart = (start: number, count: number) => Math.ceil((start + count * 17 * MINUTE) / (2 * MINUTE)) * 2 * MINUTE;
+
+/**
+ * Emails as the store keeps them, straight into the collections: spread over days and slices,
+ * bursts included. The later half carries its ten-second part (as recorded now), the earlier half
+ * none (as before parts); the last `burst` fill one slice, 0.8 s apart, across all its parts.
+ */
+async function seed(count: number, start: number, burst = 0): Promise<void> {
   const { models } = h.api.db;
   const emails = [];
   const bodies = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count + burst; i++) {
     // Every seventh email shares the previous one's instant (a burst), the rest spread over ~3 days.
-    const at = new Date(start + (i % 7 === 0 ? (i - 1) * 17 : i * 17) * MINUTE);
+    const at =
+      i >= count ? new Date(burstStart(start, count) + (i - count) * 800) : new Date(start + (i % 7 === 0 ? (i - 1) * 17 : i * 17) * MINUTE);
     const key = `e${String(i).padStart(4, '0')}`;
     const assignmentId = i % 4 === 0 ? null : `rec.org-${i % 5}.1`;
     emails.push({
@@ -38,6 +46,7 @@ async function seed(count: number, start: number): Promise<void> {
       context: assignmentId ? { assignmentId } : {},
       assignmentId,
       slice: sliceOf(at),
+      ...(i >= count / 2 ? { part: partOf(at) } : {}),
       createdAt: at,
       updatedAt: at,
     });
@@ -88,7 +97,7 @@ async function checkEveryPage(label: string): Promise<void> {
 
 it('pages exactly as a plain sorted query, before and after its periods are closed and as states change', async () => {
   const start = Date.UTC(2026, 10, 1, 21, 3);
-  await seed(200, start);
+  await seed(200, start, 150);
   const { repos, models } = h.api.db;
 
   await checkEveryPage('open');
@@ -96,6 +105,13 @@ it('pages exactly as a plain sorted query, before and after its periods are clos
   expect(closed.slices).toBe(await models.outboxSlices.countDocuments({}));
   expect(closed.days).toBe(await models.outboxDays.countDocuments({}));
   expect(await repos.outbox.closeable(new Date(start + 30 * 86_400_000))).toBe(0);
+  // The burst's slice is counted per part; slices of emails recorded before parts are not.
+  const burstSlice = await models.outboxSlices.findById(sliceOf(new Date(burstStart(start, 200)))).lean();
+  expect(Object.keys(burstSlice?.counts?.parts ?? {}).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 12 }, (_, k) => String(k)));
+  expect(burstSlice?.counts?.total).toBe(150);
+  const early = await models.outboxSlices.findById(sliceOf(new Date(start + 17 * MINUTE))).lean();
+  expect(early?.counts?.total).toBe(1);
+  expect(early).not.toHaveProperty('counts.parts');
   await checkEveryPage('closed');
 
   // States change after the periods closed: a sent email fails, a failed one goes out.
