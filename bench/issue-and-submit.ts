@@ -468,6 +468,7 @@ async function main(options: Options) {
   const seed = await seedReadModel({
     models: api.db.models,
     recommendationsChanged: () => api.db.repos.recommendations.changed(),
+    outboxDaysChanged: () => api.db.repos.outbox.daysChanged(),
     resolveDue: (date) => resolveDeadline(date, { timezone: appConfig.TIMEZONE, calendar, rule: appConfig.DEADLINE_NON_WORKING_DAY })!,
     http,
     curatorToken: curator,

@@ -9,7 +9,8 @@ import { countersOf } from '../domain/tally';
 import { auditEntityKey, type AssignmentView, type StoredAuditEntry } from './models';
 import { inParallel } from './serialize';
 import { insertOnce } from './duplicate-key';
-import { sliceOf } from './outbox';
+import { OUTBOX_DAYS_VERSION, sliceOf } from './outbox';
+import { versionedCache } from './versioned-cache';
 
 interface Migration {
   /** Recorded once done; never renamed. */
@@ -98,6 +99,8 @@ export const MIGRATIONS: Migration[] = [
         if (done % 1000 === 0) log(`миграция журнала писем: разложено по периодам ${done} писем`);
       }
       if (done > 0) log(`миграция журнала писем: разложено по периодам ${done} писем`);
+      // Days written here, around the outbox's repository: every process reads them anew.
+      if (known.size > 0) await versionedCache(models.settings, OUTBOX_DAYS_VERSION, async () => null).changed();
     },
   },
 ];

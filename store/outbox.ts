@@ -23,6 +23,8 @@
  */
 import { Schema, type Connection } from 'mongoose';
 import { insertOnce } from './duplicate-key';
+import type { Models } from './models';
+import { versionedCache } from './versioned-cache';
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
@@ -211,15 +213,24 @@ function addCounts(into: PeriodCounts, add: PeriodCounts): void {
   for (const [name, n] of Object.entries(add.templates)) into.templates[name] = (into.templates[name] ?? 0) + n;
 }
 
-export function createOutbox(models: OutboxModels) {
+/** The version of the log's days (see `dayIndex` below); whoever writes day documents directly changes it. */
+export const OUTBOX_DAYS_VERSION = 'outbox-days:version';
+
+export function createOutbox(models: OutboxModels, settings: Models['settings']) {
   const { outbox, outboxBodies: bodies, outboxSlices: slices, outboxDays: days } = models;
   /** Slices this process has made sure of: one write per slice, not per email. */
   const known = new Set<string>();
+  /**
+   * Every day of the log, newest first, kept in this process (store/versioned-cache.ts): a day's
+   * document changes only when it is made, closed or opened again, and each of those changes the
+   * version. A page read all of them (two years of days: 100 ms on FerretDB).
+   */
+  const dayIndex = versionedCache(settings, OUTBOX_DAYS_VERSION, async () => (await days.find().lean()).sort((a, b) => (a._id < b._id ? 1 : -1)));
 
   async function ensureSlice(slice: string): Promise<void> {
     if (known.has(slice)) return;
     const day = slice.slice(0, 10);
-    await insertOnce(days, day, { closed: false });
+    if (await insertOnce(days, day, { closed: false })) await dayIndex.changed();
     await insertOnce(slices, slice, { day, closed: false });
     if (known.size > 1000) known.clear();
     known.add(slice);
@@ -235,6 +246,7 @@ export function createOutbox(models: OutboxModels) {
   async function reopen(slice: string): Promise<void> {
     await slices.updateOne({ _id: slice }, { $set: { closed: false }, $unset: { counts: 1 } });
     await days.updateOne({ _id: slice.slice(0, 10) }, { $set: { closed: false }, $unset: { counts: 1 } });
+    await dayIndex.changed();
   }
 
   const unsent = async (): Promise<StoredOutboxEmail[]> => {
@@ -243,6 +255,8 @@ export function createOutbox(models: OutboxModels) {
   };
 
   const repository = {
+    /** After day documents were written around this repository (the benchmark's seed): read anew. */
+    daysChanged: () => dayIndex.changed(),
     /** The email as the log shows it, without its bodies: enough to know its state. */
     summary: (key: string) => outbox.findById(key, SUMMARY).lean<OutboxSummary>(),
     /** The email with its bodies. */
@@ -362,7 +376,7 @@ export function createOutbox(models: OutboxModels) {
       const items: OutboxSummary[] = [];
       let position = 0;
       const wanted = (count: number) => count > 0 && items.length < page.limit && position + count > page.offset;
-      const allDays = (await days.find().lean()).sort((a, b) => (a._id < b._id ? 1 : -1));
+      const allDays = await dayIndex.get();
       for (const day of allDays) {
         if (day.closed && day.counts) {
           const count = counted(day.counts, day._id);
@@ -442,6 +456,7 @@ export function createOutbox(models: OutboxModels) {
         await days.updateOne({ _id: day._id }, { $set: { closed: true, counts } });
         closedDays += 1;
       }
+      if (closedDays > 0) await dayIndex.changed();
       return { slices: closedSlices, days: closedDays };
     },
     /** Slices and days that are over but not closed yet: what the benchmark waits for. */

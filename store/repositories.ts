@@ -618,7 +618,7 @@ export function createRepositories(models: Models, options: { timezone: string }
       models.audit.find({ entityKey: auditEntityKey({ kind, id }) }).sort({ at: 1, _id: 1 }).lean(),
   };
 
-  const outbox = createOutbox(models);
+  const outbox = createOutbox(models, models.settings);
 
   const settings = {
     async get<T>(key: string): Promise<T | undefined> {

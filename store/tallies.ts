@@ -522,13 +522,15 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
      * `to` (days in the time zone, YYYY-MM-DD, inclusive): both from one read of the months.
      */
     async issuedBetween(from: string, to: string): Promise<Record<'org' | 'rec', Map<string, Counts>>> {
-      // The months that have any: a few dozen small documents, read without their tables.
-      const present = await models.tallies.find({ kind: 'month' }, { _id: 1 }).lean();
-      const months = present.map((d) => d._id.slice('month:'.length)).filter((m) => m >= from.slice(0, 7) && m <= to.slice(0, 7));
-      const docs = await Promise.all(months.map((m) => models.tallies.findById(monthDoc(m)).lean()));
+      // Every month in one read: on FerretDB a projection decodes the whole document all the
+      // same, so listing the months first and then reading those in the period read them twice.
+      const docs = (await models.tallies.find({ kind: 'month' }).lean())
+        .map((doc) => ({ month: doc._id.slice('month:'.length), doc }))
+        .filter(({ month }) => month >= from.slice(0, 7) && month <= to.slice(0, 7));
+      const months = docs.map(({ month }) => month);
       const out = { org: new Map<string, Counts>(), rec: new Map<string, Counts>() };
-      docs.forEach((doc, i) => {
-        const table = parse(doc?.data);
+      docs.forEach(({ doc }, i) => {
+        const table = parse(doc.data);
         for (const by of ['org', 'rec'] as const) {
           const byKey = (table[by] ?? {}) as Record<string, Record<string, Partial_>>;
           for (const [key, days] of Object.entries(byKey)) {

@@ -24,6 +24,8 @@ export interface SeedInput {
   models: Models;
   /** Tells the app's lists that recommendations were written around its repositories. */
   recommendationsChanged: () => Promise<void>;
+  /** Likewise for the delivery log's days. */
+  outboxDaysChanged: () => Promise<void>;
   http: Http;
   curatorToken: string;
   curator: { id: string; email: string; role: 'curator' };
@@ -326,6 +328,7 @@ export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
   };
   await periods(models.outboxSlices, slices.map((slice) => ({ _id: slice, day: slice.slice(0, 10), closed: false })));
   await periods(models.outboxDays, [...new Set(slices.map((slice) => slice.slice(0, 10)))].map((day) => ({ _id: day, closed: false })));
+  await input.outboxDaysChanged();
   result.seconds = (Date.now() - started) / 1000;
   return result;
 }

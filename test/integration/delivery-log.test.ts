@@ -5,6 +5,7 @@
  * before (bodies inside, no slice) are moved by the migration and read the same.
  */
 import { MIGRATIONS, migrate } from '../../store/migrations';
+import { createRepositories } from '../../store/repositories';
 import { partOf, sliceOf, type OutboxFilter, type OutboxSummary } from '../../store/outbox';
 import { startHarness, type Harness } from '../support/harness';
 
@@ -130,12 +131,16 @@ it('pages exactly as a plain sorted query, before and after its periods are clos
   expect(await models.outboxSlices.findById(late!.slice).lean()).toMatchObject({ closed: true });
   await checkEveryPage('a late email, its slice counted again');
 
-  // A new email lands in the open slice of now, first in the log, with its body kept apart.
+  // A new email lands in the open slice of now, first in the log, with its body kept apart; a
+  // second process (the worker beside the API), which has read the log's days already, sees it too.
+  const other = createRepositories(models, { timezone: 'Asia/Tomsk' });
+  expect((await other.outbox.list({}, { limit: 1, offset: 0 })).items.map((e) => e._id)).not.toEqual(['fresh']);
   const fresh = await repos.outbox.record({ _id: 'fresh', template: 'assignment-issued', to: ['a@org.test'], subject: 'Новое', html: '<p>новое</p>', text: 'новое', context: { assignmentId: 'rec.org-2.1' } });
   expect(fresh).toMatchObject({ _id: 'fresh', status: 'pending', html: '<p>новое</p>', text: 'новое' });
   expect(await models.outboxSlices.findById(sliceOf(fresh.createdAt!)).lean()).toMatchObject({ closed: false });
   expect((await models.outbox.findById('fresh').lean()) as unknown as Record<string, unknown>).not.toHaveProperty('html');
   expect((await repos.outbox.list({}, { limit: 1, offset: 0 })).items.map((e) => e._id)).toEqual(['fresh']);
+  expect((await other.outbox.list({}, { limit: 1, offset: 0 })).items.map((e) => e._id)).toEqual(['fresh']);
   await checkEveryPage('with a new email');
   // A period that is not over yet stays open.
   await repos.outbox.closeFinished();
