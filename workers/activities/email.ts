@@ -178,8 +178,9 @@ export function createEmailActivities({
    * `held`: an administrator's resend, which the lane leaves alone meanwhile; its failures are
    * thrown for its workflow to retry.
    */
-  async function deliver(key: string, options: { held?: boolean; lane?: boolean } = {}): Promise<DeliveryResult> {
-    const entry = await repos.outbox.get(key);
+  async function deliver(key: string, options: { held?: boolean; lane?: boolean; recorded?: OutboxEmail } = {}): Promise<DeliveryResult> {
+    // An email this call has just recorded is as written: not read back.
+    const entry = options.recorded ?? (await repos.outbox.get(key));
     if (!entry) throw ApplicationFailure.create({ type: FailureType.NotFound, message: `Письма ${key} нет в журнале`, nonRetryable: true });
     if (entry.status === 'sent') return 'already-sent';
     // Not yet due, or claimed by another sender: whoever holds it sends it. An administrator's
@@ -297,54 +298,56 @@ export function createEmailActivities({
     const { template, to } = EVENT_EMAILS.issued!;
     const input = { key: eventEmailKey(assignmentId, 'issued', initialState(due).version), template, assignmentId, to, details: { approved: false } };
     if (options.deliver) return notifyAssignment(input);
-    if (await recordAssignmentEmail(input)) return 'already-sent';
+    if ((await recordAssignmentEmail(input)) === 'sent') return 'already-sent';
     // Due now: the lane's next run sends it (a pending email with no time waits until it looks stale).
     await repos.outbox.holdUntil(input.key, new Date());
     return 'deferred';
   }
 
   async function notifyAssignment(input: NotifyAssignmentInput): Promise<DeliveryResult> {
-    if (await recordAssignmentEmail(input)) return 'already-sent';
-    return deliver(input.key);
+    const recorded = await recordAssignmentEmail(input);
+    if (recorded === 'sent') return 'already-sent';
+    return deliver(input.key, recorded === 'there' ? {} : { recorded });
   }
 
-  /** Records the email unless it is there; true when it was sent already. */
-  async function recordAssignmentEmail(input: NotifyAssignmentInput): Promise<boolean> {
-    const existing = await repos.outbox.get(input.key);
-    if (existing?.status === 'sent') return true;
-    if (!existing) {
-      const view = await repos.assignments.get(input.assignmentId);
-      // Never retried: no retry brings back a row or a recommendation that is not there.
-      if (!view) throw missing(`assignment ${input.assignmentId} is missing from the read model`);
-      const [rec, org] = await Promise.all([repos.recommendations.cached(view.recommendationId), repos.organizations.get(view.organization)]);
-      if (!rec) throw missing(`recommendation ${view.recommendationId} is missing from the registry`);
-      const seen = input.state ?? { status: view.status, overdue: view.overdue, due: view.due.toISOString() };
-      const due = new Date(seen.due);
-      const data: AssignmentEmailData = {
-        organization: org?.name ?? view.organization,
-        source: rec.source,
-        text: rec.text,
-        due: due.toISOString(),
-        period: view.period ?? '',
-        link: `${baseUrl}/assignments/${encodeURIComponent(view._id)}`,
-        comment: input.details?.comment ?? '',
-        reason: input.details?.reason ?? '',
-        until: input.details?.until ?? '',
-        approved: input.details?.approved ?? false,
-        daysLeft: Math.max(0, daysUntil(due)),
-        daysOverdue: Math.max(0, -daysUntil(due)),
-        step: input.details?.step ?? 0,
-        status: seen.overdue && seen.status !== 'submitted' ? `${statusRu(seen.status)}, просрочено` : statusRu(seen.status),
-      };
-      const rendered = renderer.render(input.template, data);
-      await repos.outbox.record({
-        _id: input.key,
-        template: input.template,
-        to: await recipients(input.to, view.organization, rec.createdBy?.email),
-        ...rendered,
-        context: { assignmentId: view._id, recommendationId: rec._id, event: input.template },
-      });
-    }
-    return false;
+  /**
+   * Records the email unless it is there: 'sent' when it was sent already, 'there' when it was
+   * recorded before, else the email as now recorded.
+   */
+  async function recordAssignmentEmail(input: NotifyAssignmentInput): Promise<'sent' | 'there' | OutboxEmail> {
+    const existing = await repos.outbox.summary(input.key);
+    if (existing?.status === 'sent') return 'sent';
+    if (existing) return 'there';
+    const view = await repos.assignments.get(input.assignmentId);
+    // Never retried: no retry brings back a row or a recommendation that is not there.
+    if (!view) throw missing(`assignment ${input.assignmentId} is missing from the read model`);
+    const [rec, org] = await Promise.all([repos.recommendations.cached(view.recommendationId), repos.organizations.get(view.organization)]);
+    if (!rec) throw missing(`recommendation ${view.recommendationId} is missing from the registry`);
+    const seen = input.state ?? { status: view.status, overdue: view.overdue, due: view.due.toISOString() };
+    const due = new Date(seen.due);
+    const data: AssignmentEmailData = {
+      organization: org?.name ?? view.organization,
+      source: rec.source,
+      text: rec.text,
+      due: due.toISOString(),
+      period: view.period ?? '',
+      link: `${baseUrl}/assignments/${encodeURIComponent(view._id)}`,
+      comment: input.details?.comment ?? '',
+      reason: input.details?.reason ?? '',
+      until: input.details?.until ?? '',
+      approved: input.details?.approved ?? false,
+      daysLeft: Math.max(0, daysUntil(due)),
+      daysOverdue: Math.max(0, -daysUntil(due)),
+      step: input.details?.step ?? 0,
+      status: seen.overdue && seen.status !== 'submitted' ? `${statusRu(seen.status)}, просрочено` : statusRu(seen.status),
+    };
+    const rendered = renderer.render(input.template, data);
+    return repos.outbox.record({
+      _id: input.key,
+      template: input.template,
+      to: await recipients(input.to, view.organization, rec.createdBy?.email),
+      ...rendered,
+      context: { assignmentId: view._id, recommendationId: rec._id, event: input.template },
+    });
   }
 }
