@@ -299,15 +299,19 @@ export function createRepositories(models: Models, options: { timezone: string }
               : { recommendationId: scope.recommendationId, ...(scope.cycle === undefined ? {} : { cycle: scope.cycle }) };
     // A row leaves or joins the extension requests as it changes: every uncounted row may matter.
     const dirtyQuery: QueryFilter<AssignmentView> = scope.kind === 'ext' ? { tallyDirty: true } : { ...inScope, tallyDirty: true };
-    // Read in the order the tallier's pass writes them backwards (it stores a batch, applies it to
-    // the counts, marks the rows counted, drops the batch): a row still dirty after the batches
-    // were read had its batch, if the counts took it, still stored then.
-    const counts = await tallies.listCounts(scope);
-    let dirty = await models.assignments.find(dirtyQuery).lean();
+    // Counts, pending batches and dirty rows as of one phase of the tallier's pass: read again
+    // (twice at most) when a phase began meanwhile. Within a phase, a row's place in the counts is
+    // where its `tallied` says or, once its batch was applied to the bucket's document, where the
+    // batch says.
+    let counts: ScopeCounts;
+    let dirty: AssignmentView[];
     let pending = new Map<string, Map<string, string>>();
-    if (dirty.length > 0) {
-      pending = await tallies.batchSignatures(counts.batches);
+    for (let attempt = 0; ; attempt++) {
+      const phase = await tallies.phase();
+      counts = await tallies.listCounts(scope);
       dirty = await models.assignments.find(dirtyQuery).lean();
+      pending = dirty.length > 0 ? await tallies.batchSignatures(counts.batches) : new Map<string, Map<string, string>>();
+      if (attempt === 2 || (await tallies.phase()) === phase) break;
     }
     const classes = new Map(counts.buckets.map((b) => [b.bucket, { ...b.classes }]));
     const fresh = new Map<string, AssignmentView[]>();

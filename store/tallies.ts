@@ -72,6 +72,8 @@ const REVIEW_TOKEN = 'r=';
 const reviewDoc = (month: string) => `review:${month}`;
 const kindOf = (doc: string) => doc.split(':')[0];
 const LEASE = 'tallier';
+/** Changes as each phase of a pass begins (see nextPhase). */
+const PHASE = 'phase';
 /** Rows marked counted at once. */
 const MARK_CONCURRENCY = 8;
 
@@ -353,10 +355,25 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
     );
   }
 
+  /**
+   * Marks the start of each phase of a pass (store the batch and apply it; mark the rows; drop the
+   * batch; done): a
+   * list reads the mark before and after it reads counts and rows, and reads again when a phase
+   * began meanwhile (see bucketList in store/repositories.ts). Within one phase, rows and counts
+   * cannot disagree in a way the pending batch does not explain.
+   */
+  async function nextPhase(): Promise<void> {
+    await models.tallies.updateOne({ _id: PHASE }, { $set: { kind: PHASE, data: randomUUID(), batch: null } }, { upsert: true });
+  }
+
   async function finishBatch(batch: { _id: string; deltas: string; rows: string }): Promise<void> {
     await applyBatch(batch._id, JSON.parse(batch.deltas) as Delta[]);
+    await nextPhase();
     await markRows(JSON.parse(batch.rows) as Array<[string, number, string]>);
+    // A phase of its own: a batch gone between the reads of the counts and of the batches is then seen.
+    await nextPhase();
     await models.tallyBatches.deleteOne({ _id: batch._id });
+    await nextPhase();
   }
 
   const tallies = {
@@ -371,8 +388,10 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
       const meta = await models.tallies.findById(META).lean();
       const wanted = JSON.stringify({ format: FORMAT, timezone });
       if (meta?.data === wanted) return false;
-      await models.tallies.deleteMany({ _id: { $ne: META } });
+      await nextPhase();
+      await models.tallies.deleteMany({ _id: { $nin: [META, PHASE] } });
       await models.assignments.updateMany({}, { $set: { tallyDirty: true, tallied: null } }, { timestamps: false });
+      await nextPhase();
       await models.tallies.updateOne({ _id: META }, { $set: { kind: META, data: wanted, batch: null } }, { upsert: true });
       return true;
     },
@@ -388,6 +407,7 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
         deltas: JSON.stringify(deltasOf(counted)),
         rows: JSON.stringify(counted.map(({ row, to }) => [row._id, row.version, to])),
       };
+      await nextPhase();
       await models.tallyBatches.create(batch);
       await finishBatch(batch);
       return dirty.length;
@@ -462,6 +482,9 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
         placeOf: scope.kind === 'ext' ? (signature) => (asksExtension(signature) ? listPlaceOf(signature) : null) : listPlaceOf,
       };
     },
+
+    /** Which phase of a pass the tallier is in, as a token that changes with each. */
+    phase: async (): Promise<string> => (await models.tallies.findById(PHASE, { data: 1 }).lean())?.data ?? '',
 
     /**
      * What these counting batches, if still stored (a pass under way), count each of their rows as.
