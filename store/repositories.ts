@@ -299,20 +299,32 @@ export function createRepositories(models: Models, options: { timezone: string }
               : { recommendationId: scope.recommendationId, ...(scope.cycle === undefined ? {} : { cycle: scope.cycle }) };
     // A row leaves or joins the extension requests as it changes: every uncounted row may matter.
     const dirtyQuery: QueryFilter<AssignmentView> = scope.kind === 'ext' ? { tallyDirty: true } : { ...inScope, tallyDirty: true };
-    // Counts, pending batches and dirty rows as of one phase of the tallier's pass: read again
-    // (twice at most) when a phase began meanwhile. Within a phase, a row's place in the counts is
-    // where its `tallied` says or, once its batch was applied to the bucket's document, where the
-    // batch says.
-    let counts: ScopeCounts;
-    let dirty: AssignmentView[];
-    let pending = new Map<string, Map<string, string>>();
+    // Counts, pending batches, dirty rows and the buckets' rows as of one phase of the tallier's
+    // pass, with no row turned dirty meanwhile: read again (twice at most) otherwise. Within a
+    // phase, a row's place in the counts is where its `tallied` says or, once its batch was
+    // applied to the bucket's document, where the batch says; a row that stayed clean is where
+    // it was counted, with the state it was counted in.
     for (let attempt = 0; ; attempt++) {
       const phase = await tallies.phase();
-      counts = await tallies.listCounts(scope);
-      dirty = await models.assignments.find(dirtyQuery).lean();
-      pending = dirty.length > 0 ? await tallies.batchSignatures(counts.batches) : new Map<string, Map<string, string>>();
-      if (attempt === 2 || (await tallies.phase()) === phase) break;
+      const { result, dirtyIds } = await readPage(scope, filter, page, inScope, dirtyQuery);
+      if (attempt === 2) return result;
+      if ((await tallies.phase()) !== phase) continue;
+      const dirtyNow = await models.assignments.find(dirtyQuery, { _id: 1 }).lean();
+      if (dirtyNow.every((r) => dirtyIds.has(r._id))) return result;
     }
+  }
+
+  /** One read of a page of a list scope (see bucketList). */
+  async function readPage(
+    scope: ListScope,
+    filter: Pick<AssignmentFilter, 'status' | 'overdue'>,
+    page: Page,
+    inScope: QueryFilter<AssignmentView>,
+    dirtyQuery: QueryFilter<AssignmentView>,
+  ): Promise<{ result: { items: AssignmentView[]; total: number }; dirtyIds: Set<string> }> {
+    const counts = await tallies.listCounts(scope);
+    const dirty = await models.assignments.find(dirtyQuery).lean();
+    const pending = dirty.length > 0 ? await tallies.batchSignatures(counts.batches) : new Map<string, Map<string, string>>();
     const classes = new Map(counts.buckets.map((b) => [b.bucket, { ...b.classes }]));
     const fresh = new Map<string, AssignmentView[]>();
     for (const row of dirty) {
@@ -349,12 +361,12 @@ export function createRepositories(models: Models, options: { timezone: string }
       if (counted > 0) {
         const query: QueryFilter<AssignmentView> = { ...inScope, listBucket: bucket, overdue };
         if (filter.status) query.status = filter.status;
-        // Rows dirty now are listed from `fresh` (or, dirtied since, on the next request).
-        rows = (await models.assignments.find(query).lean()).filter((r) => !r.tallyDirty && !dirtyIds.has(r._id));
+        // Rows read dirty above are listed from `fresh`.
+        rows = (await models.assignments.find(query).lean()).filter((r) => !dirtyIds.has(r._id));
       }
       pieces[i] = [...rows, ...added].sort((a, b) => a.due.getTime() - b.due.getTime() || byId(a, b)).slice(from, to);
     });
-    return { items: pieces.flat(), total: position };
+    return { result: { items: pieces.flat(), total: position }, dirtyIds };
   }
 
   /**
