@@ -335,28 +335,29 @@ export function createRepositories(models: Models, options: { timezone: string }
       if (filter.status && row.status !== filter.status) continue;
       if (filter.overdue !== undefined && row.overdue !== filter.overdue) continue;
       const now = counts.placeOf(tallies.rowSignature(row));
-      if (now) fresh.set(now.bucket, [...(fresh.get(now.bucket) ?? []), row]);
+      if (!now) continue;
+      if (!fresh.has(now.bucket)) fresh.set(now.bucket, []);
+      fresh.get(now.bucket)!.push(row);
     }
     const order = [...new Set([...classes.keys(), ...fresh.keys()])].sort(compareBuckets);
     const parts = [true, false].filter((overdue) => filter.overdue === undefined || filter.overdue === overdue);
-    const wanted: Array<{ bucket: string; overdue: boolean; from: number; to: number }> = [];
+    const wanted: Array<{ bucket: string; overdue: boolean; counted: number; added: AssignmentView[]; from: number; to: number }> = [];
     let position = 0;
     for (const overdue of parts) {
       for (const bucket of order) {
         const counted = classes.has(bucket) ? countIn({ bucket, classes: classes.get(bucket)! }, filter, overdue) : 0;
-        const n = counted + (fresh.get(bucket)?.filter((r) => r.overdue === overdue).length ?? 0);
+        const added = fresh.get(bucket)?.filter((r) => r.overdue === overdue) ?? [];
+        const n = counted + added.length;
         if (n === 0) continue;
         const [from, to] = [Math.max(page.offset - position, 0), Math.min(page.offset + page.limit - position, n)];
-        if (from < to) wanted.push({ bucket, overdue, from, to });
+        if (from < to) wanted.push({ bucket, overdue, counted, added, from, to });
         position += n;
       }
     }
     const dirtyIds = new Set(dirty.map((r) => r._id));
     const pieces: AssignmentView[][] = wanted.map(() => []);
     await inParallel([...wanted.keys()], BUCKET_READS, async (i) => {
-      const { bucket, overdue, from, to } = wanted[i];
-      const added = fresh.get(bucket)?.filter((r) => r.overdue === overdue) ?? [];
-      const counted = classes.has(bucket) ? countIn({ bucket, classes: classes.get(bucket)! }, filter, overdue) : 0;
+      const { bucket, overdue, counted, added, from, to } = wanted[i];
       let rows: AssignmentView[] = [];
       if (counted > 0) {
         const query: QueryFilter<AssignmentView> = { ...inScope, listBucket: bucket, overdue };

@@ -163,7 +163,7 @@ function hashOf(text: string): number {
 const sliceOf = (id: string) => hashOf(id) % DAY_SLICES;
 
 /** The bucket a row's `tallied` signature records, if any. */
-export function bucketFromSignature(signature: string | null | undefined): string | null {
+function bucketFromSignature(signature: string | null | undefined): string | null {
   return tokenOf(signature, BUCKET_TOKEN);
 }
 
