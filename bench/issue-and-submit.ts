@@ -126,6 +126,8 @@ async function runCleanups(): Promise<void> {
   }
 }
 
+const cpuProfileFlags = (dir: string | undefined) => (dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir)}`] : []);
+
 const mb = (kb: number) => round(kb / 1024, 1);
 
 async function login(http: Http, email: string): Promise<string> {
@@ -238,7 +240,8 @@ async function main(options: Options) {
   const worker = spawnProcess({
     name: 'worker',
     command: process.execPath,
-    args: [...WORKER_NODE_FLAGS, '--enable-source-maps', WORKER_SCRIPT],
+    // BENCH_WORKER_CPU_PROF=<dir> writes the worker's V8 CPU profile there when it exits.
+    args: [...WORKER_NODE_FLAGS, ...cpuProfileFlags(process.env.BENCH_WORKER_CPU_PROF), '--enable-source-maps', WORKER_SCRIPT],
     cwd: ROOT,
     env: appEnv,
     logFile: path.join(dir, 'worker.log'),

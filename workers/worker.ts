@@ -82,6 +82,13 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
   const renderer = createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME });
   const { baseUrl } = config;
   const { notifyIssued, ...email } = createEmailActivities({ repos: db.repos, renderer, transport, from: config.MAIL_FROM, baseUrl, timezone: config.TIMEZONE });
+  const planning = createPlanningActivities({
+    repos: db.repos,
+    calendar: () => loadCalendar(db.repos),
+    timezone: config.TIMEZONE,
+    notifyHour: config.NOTIFY_HOUR,
+    rule: config.DEADLINE_NON_WORKING_DAY,
+  });
   const worker = await Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -98,15 +105,9 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     activities: {
       ...createProjectionActivities({ repos: db.repos }),
-      ...createIssuingActivities({ temporal, repos: db.repos, taskQueue: config.TEMPORAL_TASK_QUEUE, notifyIssued }),
+      ...createIssuingActivities({ temporal, repos: db.repos, taskQueue: config.TEMPORAL_TASK_QUEUE, notifyIssued, planNotifications: planning.planNotifications }),
       ...email,
-      ...createPlanningActivities({
-        repos: db.repos,
-        calendar: () => loadCalendar(db.repos),
-        timezone: config.TIMEZONE,
-        notifyHour: config.NOTIFY_HOUR,
-        rule: config.DEADLINE_NON_WORKING_DAY,
-      }),
+      ...planning,
       ...createDigestActivities({ repos: db.repos, renderer, deliver: email.deliver, baseUrl, timezone: config.TIMEZONE }),
     },
   });

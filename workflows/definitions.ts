@@ -17,7 +17,10 @@ export interface AssignmentWorkflowInput {
   issuedBy: ActorRef;
   /** Carried over by continue-as-new; absent on the first run. */
   state?: AssignmentState;
-  /** Reminders and escalation for the current deadline; carried over by continue-as-new. */
+  /**
+   * Reminders and escalation for the current deadline: planned by the issuing batch for all its
+   * runs, or carried over by continue-as-new. Absent, the run plans them in a local activity.
+   */
   chase?: ChaseState;
   /**
    * The issuing activity sends the 'issued' email itself, beside its batch of starts (a run of its

@@ -6,6 +6,7 @@ import { simpleParser, type ParsedMail } from 'mailparser';
 import { startSmtpCatcher, type SmtpCatcher } from '../../stack/smtp-catcher';
 import { formatDateRu } from '../../domain/deadline';
 import { DEFAULT_POLICY } from '../../domain/policy';
+import { assignmentWorkflowId } from '../../domain/ids';
 import { createPlanningActivities } from '../../workers/activities/planning';
 import { loadCalendar } from '../../store/calendar';
 import { eventually, startHarness, type Harness } from '../support/harness';
@@ -65,7 +66,7 @@ describe('the notification ladder', () => {
   it('reminds before the deadline, reports the miss, escalates step by step, then repeats, each email once', async () => {
     const marker = 'лестница-1';
     const due = new Date(Date.now() + 14_000);
-    const { assignmentId } = await createAndIssue(marker, due, {
+    const { assignmentId, recommendationId } = await createAndIssue(marker, due, {
       remindBefore: ['PT9S', 'PT5S'],
       escalateAfter: [
         { after: 'PT3S', to: 'head' },
@@ -114,6 +115,15 @@ describe('the notification ladder', () => {
     expect(overdue.at).toBeGreaterThanOrEqual(due.getTime());
     expect(e1.at).toBeGreaterThanOrEqual(due.getTime() + 3_000);
     expect(e2.at).toBeGreaterThanOrEqual(due.getTime() + 7_000);
+
+    // The issuing batch planned the ladder and handed it to the run: no local activity of the run's
+    // own planned it again.
+    const history = await h.api.temporal.workflow.getHandle(assignmentWorkflowId({ recommendationId, organization: 'org-a', cycle: 1 })).fetchHistory();
+    const text = (payloads: Array<{ data?: Uint8Array | null }> | null | undefined) => (payloads ?? []).map((p) => Buffer.from(p.data ?? []).toString()).join(' ');
+    const input = JSON.parse(text(history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads));
+    expect(input.chase.steps.map((step: { id: string }) => step.id)).toEqual(expect.arrayContaining(['reminder-1', 'reminder-2', 'escalation-1', 'escalation-2']));
+    const markers = (history.events ?? []).flatMap((e) => (e.markerRecordedEventAttributes ? [Object.values(e.markerRecordedEventAttributes.details ?? {}).map((d) => text(d.payloads)).join(' ')] : []));
+    expect({ projections: markers.some((m) => m.includes('projectAssignment')), plans: markers.filter((m) => m.includes('planNotifications')).length }).toEqual({ projections: true, plans: 0 });
 
     const outbox = await h.api.db.models.outbox.find({ 'context.assignmentId': assignmentId }).lean();
     expect(outbox.map((e) => e.status)).toEqual(outbox.map(() => 'sent'));

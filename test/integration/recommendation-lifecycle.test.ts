@@ -160,6 +160,7 @@ describe('an assignment withdrawn before its workflow started', () => {
         notified.push(assignmentId);
         return 'sent';
       },
+      planNotifications: async () => [],
     });
     const batch = await new MockActivityEnvironment().run(activities.withdrawAssignmentBatch, { recommendationId: id, actor, reason: 'Отменено до начала', offset: 0, limit: 10 });
     expect(batch).toMatchObject({ withdrawn: 1, done: true });

@@ -4,7 +4,8 @@
  * `recommendation-issued-and-withdrawn` is a run from before `recommendation-run-ends-v1`, which
  * waited for its withdrawal after issuing; `.before-deadline` is a digest run from before
  * `digest-deadline-v1`; `.before-issue-local` an assignment run from before `issue-local-v1`, which
- * projected its issue with an activity task of its own). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
+ * projected its issue with an activity task of its own; `.run-plans` an assignment run that planned
+ * its reminders itself, from before the issuing batch handed each run its plan). Stored histories live in test/fixtures/histories as binary protobuf (the SDK's JSON converter trips over two protobufjs copies); `CAPTURE_HISTORIES=1 npx jest replay` records fresh
  * ones from real runs (`CAPTURE_HISTORIES=recurring,digest` only the scenarios so named): do it when a
  * workflow changes under patched(), and commit them beside the old.
  */
@@ -172,7 +173,13 @@ describe('workflow histories', () => {
       const [before, since] = await Promise.all([readFile(path.join(FIXTURES, `${name}.before-issue-local.binpb`)), readFile(path.join(FIXTURES, `${name}.binpb`))]);
       expect({ name, before: before.includes('issue-local-v1'), since: since.includes('issue-local-v1') }).toEqual({ name, before: false, since: true });
     }
-    expect(stored.filter((f) => !/\.(before-emails|event-emails|before-deadline|before-issue-local)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
+    // Assignments whose run planned its own reminders (a local activity), and those the issuing
+    // batch handed a plan in their input.
+    for (const name of ['assignment-accepted-after-return-and-extension', 'assignment-reminded-escalated-accepted', 'assignment-withdrawn-after-rejected-extension']) {
+      const [before, since] = await Promise.all([readFile(path.join(FIXTURES, `${name}.run-plans.binpb`)), readFile(path.join(FIXTURES, `${name}.binpb`))]);
+      expect({ name, before: before.includes('"chase":'), since: since.includes('"chase":') }).toEqual({ name, before: false, since: true });
+    }
+    expect(stored.filter((f) => !/\.(before-emails|event-emails|before-deadline|before-issue-local|run-plans)\.binpb$/.test(f)).length).toBeGreaterThanOrEqual(4);
     // The recurring recommendation's two kinds of run: one ending in continue-as-new, one withdrawn.
     expect(stored.filter((f) => f.startsWith('recommendation-recurring-'))).toHaveLength(2);
     // A one-off recommendation's run that waited for its withdrawal, and the two that end

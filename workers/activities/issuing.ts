@@ -15,10 +15,12 @@ import { type ActorRef, apply, initialState } from '../../domain/assignment';
 import { FIRST_CYCLE, assignmentId, assignmentWorkflowId } from '../../domain/ids';
 import type { Repositories } from '../../store/repositories';
 import { inParallel } from '../../store/serialize';
-import type { AssignmentWorkflowInput, CycleToIssue } from '../../workflows/definitions';
+import type { AssignmentWorkflowInput, ChaseState, CycleToIssue } from '../../workflows/definitions';
 import { withdrawAssignmentUpdate } from '../../workflows/definitions';
 import { isEndedRunError } from '../../temporal/errors';
 import type { DeliveryResult } from './email';
+import type { PlanNotificationsInput } from './planning';
+import type { PlannedStep } from '../../domain/policy';
 
 /** How many workflow starts one activity keeps in flight. */
 const CONCURRENCY = 8;
@@ -35,12 +37,15 @@ export function createIssuingActivities({
   repos,
   taskQueue,
   notifyIssued,
+  planNotifications,
 }: {
   temporal: Client;
   repos: Repositories;
   taskQueue: string;
   /** Sends (or, with `deliver` false, only records) an assignment's 'issued' email (see email.ts). */
   notifyIssued: (assignmentId: string, due: string, options: { deliver: boolean }) => Promise<DeliveryResult>;
+  /** Plans reminders and escalation for a deadline (planning.ts). */
+  planNotifications: (input: PlanNotificationsInput) => Promise<PlannedStep[]>;
 }) {
   /**
    * Closes an assignment whose workflow never started. Its workflow is started already withdrawn
@@ -80,6 +85,15 @@ export function createIssuingActivities({
       const cycle = input.cycle?.cycle ?? FIRST_CYCLE;
       const due = input.cycle ? new Date(input.cycle.due) : rec.deadline.due;
       await repos.assignments.ensureIssued(rec, batch, { cycle, due, period: input.cycle?.period });
+      // The whole batch shares one deadline, so one plan of reminders and escalation serves it:
+      // each run would otherwise make the same plan in a local activity of its own.
+      const issuedAt = new Date().toISOString();
+      const chase: ChaseState = {
+        due: due.toISOString(),
+        issuedAt,
+        steps: await planNotifications({ recommendationId: rec._id, due: due.toISOString(), issuedAt, plannedAt: issuedAt }),
+        done: [],
+      };
       let done = 0;
       // After one email of the batch could not be sent, the rest are only recorded: the delivery
       // lane sends them, and a dead SMTP server does not hold up the starts.
@@ -94,6 +108,7 @@ export function createIssuingActivities({
           due: due.toISOString(),
           issuedBy: input.issuedBy,
           issuerNotifies: true,
+          chase,
         };
         try {
           await temporal.workflow.start('assignmentWorkflow', {
