@@ -9,6 +9,7 @@
  * recomputed at least every `maxAgeMs` all the same.
  */
 import { randomUUID } from 'node:crypto';
+import { isDuplicateKey } from './duplicate-key';
 import type { Models } from './models';
 
 export interface VersionedCache<T> {
@@ -20,7 +21,15 @@ export interface VersionedCache<T> {
 export function versionedCache<T>(settings: Models['settings'], key: string, compute: () => Promise<T>, maxAgeMs = 10 * 60_000): VersionedCache<T> {
   let cached: { version: string; at: number; value: T } | undefined;
   const changed = async () => {
-    await settings.updateOne({ _id: key }, { $set: { value: randomUUID() } }, { upsert: true });
+    const bump = () => settings.updateOne({ _id: key }, { $set: { value: randomUUID() } }, { upsert: true });
+    try {
+      await bump();
+    } catch (error) {
+      // Two first writes at once both insert the version document, and one is refused (FerretDB,
+      // and MongoDB before 4.2, do not retry such an upsert): it is there now, so change it.
+      if (!isDuplicateKey(error)) throw error;
+      await bump();
+    }
   };
   const read = async () => String((await settings.findById(key).lean())?.value ?? '');
   return {

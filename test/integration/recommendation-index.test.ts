@@ -5,6 +5,7 @@
  * and a recommendation the index lacks is read from the store, never taken as missing.
  */
 import { createRepositories } from '../../store/repositories';
+import { versionedCache } from '../../store/versioned-cache';
 import type { Recommendation } from '../../store/models';
 import { startHarness, type Harness } from '../support/harness';
 
@@ -68,4 +69,16 @@ it('keeps what it read until a write around the repositories is announced, and r
   await models.recommendations.collection.insertOne({ ...recommendation('idx-d', ['org-3'], new Date('2026-04-01')) } as never);
   expect((await repos.recommendations.list({}, page)).items.map((r) => r._id)).not.toContain('idx-d');
   expect((await repos.recommendations.cached('idx-d'))?._id).toBe('idx-d');
+});
+
+it('takes first writes at once: the version document is made by one and changed by the others', async () => {
+  const { models } = h.api.db;
+  // A fresh store where organisations are created in parallel (the benchmark's first seconds):
+  // every write announces a change of a version document nobody has made yet.
+  for (let round = 0; round < 10; round++) {
+    const cache = versionedCache(models.settings, `test:first-writes:${round}:${Date.now()}`, async () => `computed ${round}`);
+    const results = await Promise.allSettled(Array.from({ length: 32 }, () => cache.changed()));
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    await expect(cache.get()).resolves.toBe(`computed ${round}`);
+  }
 });
