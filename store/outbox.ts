@@ -269,8 +269,12 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
       const body = await bodies.findById(key).lean();
       return { ...rest, html: body?.html ?? '', text: body?.text ?? '' };
     },
-    /** Records the email once; a second call with the same key keeps the first content. */
+    /** Records the email once; a second call with the same key keeps the first content and returns it. */
     async record(entry: Omit<OutboxEmail, 'status' | 'attempts' | 'createdAt' | 'updatedAt'>): Promise<OutboxEmail> {
+      return (await repository.recordIfNew(entry)) ?? (await repository.get(entry._id))!;
+    },
+    /** Records the email unless its key is there already: the email as written, or null. */
+    async recordIfNew(entry: Omit<OutboxEmail, 'status' | 'attempts' | 'createdAt' | 'updatedAt'>): Promise<OutboxEmail | null> {
       const { html, text, ...summary } = entry;
       const now = new Date();
       const slice = sliceOf(now);
@@ -288,7 +292,7 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
         createdAt: now,
         updatedAt: now,
       });
-      if (!inserted) return (await repository.get(entry._id))!;
+      if (!inserted) return null;
       // Closed meanwhile (this write stalled past the closing margin): counted again. Nothing
       // closes a slice before its end and the margin, so a write done well before that need not look.
       if (Date.now() > sliceEnd(slice) + CLOSE_AFTER_MS / 2) {

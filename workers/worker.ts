@@ -21,6 +21,9 @@ import { ensureSchedules } from './schedules';
 import { startTallier } from './tallier';
 import { builtBundlePath, chooseWorkflowSource } from './workflow-source';
 
+/** SMTP connections the worker keeps open: as many as the issuing activity's starts in flight. */
+const SMTP_CONNECTIONS = 8;
+
 let runtimeInstalled = false;
 
 /** Sends the SDK's own logs to pino; the runtime is per process, so only the first call counts. */
@@ -77,8 +80,17 @@ export async function startWorker(config: Config, logger: Logger, options: Worke
 
   // Connects on the first send, so a worker starts even while SMTP is down. A server that hangs
   // fails the attempt within seconds (nodemailer waits up to 10 minutes on a silent socket); the
-  // delivery lane tries again later.
-  const transport = nodemailer.createTransport({ url: smtpUrl(config), connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 30_000 });
+  // delivery lane tries again later. Pooled: an issuing batch sends hundreds of emails, and a
+  // connection of their own (connect, greeting, EHLO, close) each cost more than the message.
+  // A connection idle for the socket timeout is closed; the pool opens another when needed.
+  const transport = nodemailer.createTransport({
+    url: smtpUrl(config),
+    pool: true,
+    maxConnections: SMTP_CONNECTIONS,
+    connectionTimeout: 15_000,
+    greetingTimeout: 15_000,
+    socketTimeout: 30_000,
+  });
   const renderer = createEmailRenderer({ timezone: config.TIMEZONE, authority: config.AUTHORITY_NAME });
   const { baseUrl } = config;
   const { notifyIssued, ...email } = createEmailActivities({ repos: db.repos, renderer, transport, from: config.MAIL_FROM, baseUrl, timezone: config.TIMEZONE });

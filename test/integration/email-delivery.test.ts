@@ -96,16 +96,30 @@ describe('email delivery', () => {
   });
 
   it('records an issue email without sending it when the issuing batch says so, and the lane sends it on its next run', async () => {
-    const due = (await h.api.db.repos.assignments.get(assignmentId))!.due.toISOString();
+    const row = (await h.api.db.repos.assignments.get(assignmentId))!;
+    const due = row.due.toISOString();
+    // What the issuing batch holds and makes the email from, reading nothing per addressee.
+    const facts = { row, rec: (await h.api.db.repos.recommendations.get(row.recommendationId))!, org: await h.api.db.repos.organizations.get(row.organization) };
     // The key the assignment's run would use for its 'issued' email: the two are one email.
     const key = `${assignmentId}:issued:v1`;
-    await expect(email.notifyIssued(assignmentId, due, { deliver: false })).resolves.toBe('deferred');
-    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'pending', attempts: 0, template: 'assignment-issued', to: ['coordinator@org-a.test'] });
+    await expect(email.notifyIssued(assignmentId, due, { deliver: false, facts })).resolves.toBe('deferred');
+    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      template: 'assignment-issued',
+      to: ['coordinator@org-a.test'],
+      subject: expect.stringMatching(/^Новое поручение: срок \d\d\.\d\d\.\d{4}/),
+      text: expect.stringContaining(`/assignments/${assignmentId}`),
+      context: { assignmentId, recommendationId: row.recommendationId, event: 'assignment-issued' },
+    });
+    // A batch retried: the write finds the email there and sends nothing.
+    await expect(email.notifyIssued(assignmentId, due, { deliver: false, facts })).resolves.toBe('deferred');
     expect(smtp.messages).toHaveLength(0);
     expect(await email.redeliverDueEmails()).toMatchObject({ sent: 1 });
     expect(smtp.messages).toHaveLength(1);
     expect((await simpleParser(smtp.messages[0].raw)).subject).toMatch(/^Новое поручение/);
     await expect(email.notifyIssued(assignmentId, due, { deliver: true })).resolves.toBe('already-sent');
+    await expect(email.notifyIssued(assignmentId, due, { deliver: true, facts })).resolves.toBe('already-sent');
     await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('already-sent');
     expect(smtp.messages).toHaveLength(1);
   });

@@ -13,7 +13,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { DateTime } from 'luxon';
 import type { Transporter } from 'nodemailer';
 import type { AssignmentEmailData, AssignmentTemplateName, EmailRenderer } from '../../notifications/render';
-import type { OutboxEmail } from '../../store/models';
+import type { AssignmentView, Organization, OutboxEmail, Recommendation } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
 import { FailureType } from '../../domain/errors';
 import { isStoreUnavailable } from '../../store/unavailable';
@@ -36,6 +36,17 @@ export interface NotifyAssignmentInput {
    * that caused it.
    */
   state?: Pick<AssignmentState, 'status' | 'overdue' | 'due'>;
+}
+
+/**
+ * What the issuing activity already holds when it sends an 'issued' email: the row it wrote, the
+ * recommendation and the organisation. The email is made from them, not read again per addressee.
+ */
+export interface IssuedEmailFacts {
+  row: AssignmentView;
+  rec: Pick<Recommendation, '_id' | 'source' | 'text' | 'createdBy'>;
+  /** Null when the organisation is not in the directory: the email names the code and has no recipients. */
+  org: Pick<Organization, 'name' | 'contacts'> | null;
 }
 
 /** `deferred`: not sent now; the delivery lane tries again at the entry's retryAt. */
@@ -135,8 +146,7 @@ export function createEmailActivities({
     return Math.round(day(instant).diff(day(new Date()), 'days').days);
   };
 
-  async function recipients(audience: Audience[], organization: string, curatorEmail?: string): Promise<string[]> {
-    const org = await repos.organizations.get(organization);
+  async function recipients(audience: Audience[], org: Pick<Organization, 'contacts'> | null, curatorEmail?: string): Promise<string[]> {
     const out = new Set<string>();
     for (const who of audience) {
       if (who === 'coordinator') org?.contacts.coordinator.forEach((e) => out.add(e));
@@ -282,7 +292,7 @@ export function createEmailActivities({
   return {
     notifyAssignment: (input: NotifyAssignmentInput) => withHeartbeat(() => notifyAssignment(input)),
     /** Not an activity: the issuing activity's (see `notifyIssued` below). */
-    notifyIssued: (assignmentId: string, due: string, options: { deliver: boolean }) => withHeartbeat(() => notifyIssued(assignmentId, due, options)),
+    notifyIssued: (assignmentId: string, due: string, options: { deliver: boolean; facts?: IssuedEmailFacts }) => withHeartbeat(() => notifyIssued(assignmentId, due, options)),
     deliver: (key: string) => deliver(key),
     redeliverDueEmails,
     resendEmail: (input: ResendEmailInput) => withHeartbeat(() => resendEmail(input)),
@@ -292,36 +302,45 @@ export function createEmailActivities({
    * The 'issued' email of an assignment, sent by the issuing activity beside its starts
    * (`issuerNotifies`): the same key, template and recipients the run would use. With `deliver`
    * false it is only recorded, and the delivery lane sends it (after an SMTP failure in the batch,
-   * so a dead server does not hold up the starts).
+   * so a dead server does not hold up the starts). With `facts` it reads nothing before it writes.
    */
-  async function notifyIssued(assignmentId: string, due: string, options: { deliver: boolean }): Promise<DeliveryResult> {
+  async function notifyIssued(assignmentId: string, due: string, options: { deliver: boolean; facts?: IssuedEmailFacts }): Promise<DeliveryResult> {
     const { template, to } = EVENT_EMAILS.issued!;
     const input = { key: eventEmailKey(assignmentId, 'issued', initialState(due).version), template, assignmentId, to, details: { approved: false } };
-    if (options.deliver) return notifyAssignment(input);
-    if ((await recordAssignmentEmail(input)) === 'sent') return 'already-sent';
+    if (options.deliver) return notifyAssignment(input, options.facts);
+    if ((await recordAssignmentEmail(input, options.facts)) === 'sent') return 'already-sent';
     // Due now: the lane's next run sends it (a pending email with no time waits until it looks stale).
     await repos.outbox.holdUntil(input.key, new Date());
     return 'deferred';
   }
 
-  async function notifyAssignment(input: NotifyAssignmentInput): Promise<DeliveryResult> {
-    const recorded = await recordAssignmentEmail(input);
+  async function notifyAssignment(input: NotifyAssignmentInput, facts?: IssuedEmailFacts): Promise<DeliveryResult> {
+    const recorded = await recordAssignmentEmail(input, facts);
     if (recorded === 'sent') return 'already-sent';
     return deliver(input.key, recorded === 'there' ? {} : { recorded });
   }
 
   /**
    * Records the email unless it is there: 'sent' when it was sent already, 'there' when it was
-   * recorded before, else the email as now recorded.
+   * recorded before, else the email as now recorded. Without `facts` it looks first, so an email
+   * recorded already is not made again; with them (an issuing batch, where emails are new) the
+   * write itself tells.
    */
-  async function recordAssignmentEmail(input: NotifyAssignmentInput): Promise<'sent' | 'there' | OutboxEmail> {
-    const existing = await repos.outbox.summary(input.key);
-    if (existing?.status === 'sent') return 'sent';
-    if (existing) return 'there';
-    const view = await repos.assignments.get(input.assignmentId);
+  async function recordAssignmentEmail(input: NotifyAssignmentInput, facts?: IssuedEmailFacts): Promise<'sent' | 'there' | OutboxEmail> {
+    const earlier = async () => {
+      const existing = await repos.outbox.summary(input.key);
+      return existing?.status === 'sent' ? 'sent' : existing ? 'there' : undefined;
+    };
+    if (!facts) {
+      const there = await earlier();
+      if (there) return there;
+    }
+    const view = facts?.row ?? (await repos.assignments.get(input.assignmentId));
     // Never retried: no retry brings back a row or a recommendation that is not there.
     if (!view) throw missing(`assignment ${input.assignmentId} is missing from the read model`);
-    const [rec, org] = await Promise.all([repos.recommendations.cached(view.recommendationId), repos.organizations.get(view.organization)]);
+    const [rec, org] = facts
+      ? [facts.rec, facts.org]
+      : await Promise.all([repos.recommendations.cached(view.recommendationId), repos.organizations.get(view.organization)]);
     if (!rec) throw missing(`recommendation ${view.recommendationId} is missing from the registry`);
     const seen = input.state ?? { status: view.status, overdue: view.overdue, due: view.due.toISOString() };
     const due = new Date(seen.due);
@@ -342,12 +361,14 @@ export function createEmailActivities({
       status: seen.overdue && seen.status !== 'submitted' ? `${statusRu(seen.status)}, просрочено` : statusRu(seen.status),
     };
     const rendered = renderer.render(input.template, data);
-    return repos.outbox.record({
+    const recorded = await repos.outbox.recordIfNew({
       _id: input.key,
       template: input.template,
-      to: await recipients(input.to, view.organization, rec.createdBy?.email),
+      to: await recipients(input.to, org, rec.createdBy?.email),
       ...rendered,
       context: { assignmentId: view._id, recommendationId: rec._id, event: input.template },
     });
+    // Recorded meanwhile (or before, when the caller did not look): the first record stands.
+    return recorded ?? (await earlier()) ?? 'there';
   }
 }

@@ -18,7 +18,7 @@ import { inParallel } from '../../store/serialize';
 import type { AssignmentWorkflowInput, ChaseState, CycleToIssue } from '../../workflows/definitions';
 import { withdrawAssignmentUpdate } from '../../workflows/definitions';
 import { isEndedRunError } from '../../temporal/errors';
-import type { DeliveryResult } from './email';
+import type { DeliveryResult, IssuedEmailFacts } from './email';
 import type { PlanNotificationsInput } from './planning';
 import type { PlannedStep } from '../../domain/policy';
 
@@ -43,7 +43,7 @@ export function createIssuingActivities({
   repos: Repositories;
   taskQueue: string;
   /** Sends (or, with `deliver` false, only records) an assignment's 'issued' email (see email.ts). */
-  notifyIssued: (assignmentId: string, due: string, options: { deliver: boolean }) => Promise<DeliveryResult>;
+  notifyIssued: (assignmentId: string, due: string, options: { deliver: boolean; facts: IssuedEmailFacts }) => Promise<DeliveryResult>;
   /** Plans reminders and escalation for a deadline (planning.ts). */
   planNotifications: (input: PlanNotificationsInput) => Promise<PlannedStep[]>;
 }) {
@@ -84,7 +84,7 @@ export function createIssuingActivities({
       const batch = rec.assignees.slice(input.offset, input.offset + input.limit);
       const cycle = input.cycle?.cycle ?? FIRST_CYCLE;
       const due = input.cycle ? new Date(input.cycle.due) : rec.deadline.due;
-      await repos.assignments.ensureIssued(rec, batch, { cycle, due, period: input.cycle?.period });
+      const rows = new Map((await repos.assignments.ensureIssued(rec, batch, { cycle, due, period: input.cycle?.period })).map((row) => [row.organization, row]));
       // The whole batch shares one deadline, so one plan of reminders and escalation serves it:
       // each run would otherwise make the same plan in a local activity of its own.
       const issuedAt = new Date().toISOString();
@@ -125,7 +125,9 @@ export function createIssuingActivities({
           if ((await repos.assignments.get(args.assignmentId))?.status === 'withdrawn') return void heartbeat(++done);
         }
         try {
-          if ((await notifyIssued(args.assignmentId, args.due, { deliver })) === 'deferred') deliver = false;
+          // Made from what the batch holds: the row it wrote, the recommendation, the organisation.
+          const facts = { row: rows.get(organization)!, rec, org: await repos.organizations.get(organization) };
+          if ((await notifyIssued(args.assignmentId, args.due, { deliver, facts })) === 'deferred') deliver = false;
         } catch (error) {
           // Gone from the read model or the registry: no retry helps, and the assignment stands.
           if (!(error instanceof ApplicationFailure && error.nonRetryable)) throw error;
