@@ -22,7 +22,7 @@
  * The same code runs on MongoDB, where it is simply correct.
  */
 import { Schema, type Connection } from 'mongoose';
-import { insertOnce } from './duplicate-key';
+import { insertNew, insertOnce } from './duplicate-key';
 import type { Models } from './models';
 import { versionedCache } from './versioned-cache';
 
@@ -213,6 +213,9 @@ function addCounts(into: PeriodCounts, add: PeriodCounts): void {
   for (const [name, n] of Object.entries(add.templates)) into.templates[name] = (into.templates[name] ?? 0) + n;
 }
 
+/** An email as its sender makes it, before the log's bookkeeping. */
+export type NewOutboxEmail = Omit<OutboxEmail, 'status' | 'attempts' | 'createdAt' | 'updatedAt'>;
+
 /** The version of the log's days (see `dayIndex` below); whoever writes day documents directly changes it. */
 export const OUTBOX_DAYS_VERSION = 'outbox-days:version';
 
@@ -270,37 +273,50 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
       return { ...rest, html: body?.html ?? '', text: body?.text ?? '' };
     },
     /** Records the email once; a second call with the same key keeps the first content and returns it. */
-    async record(entry: Omit<OutboxEmail, 'status' | 'attempts' | 'createdAt' | 'updatedAt'>): Promise<OutboxEmail> {
+    async record(entry: NewOutboxEmail): Promise<OutboxEmail> {
       return (await repository.recordIfNew(entry)) ?? (await repository.get(entry._id))!;
     },
     /** Records the email unless its key is there already: the email as written, or null. */
-    async recordIfNew(entry: Omit<OutboxEmail, 'status' | 'attempts' | 'createdAt' | 'updatedAt'>): Promise<OutboxEmail | null> {
-      const { html, text, ...summary } = entry;
+    async recordIfNew(entry: NewOutboxEmail): Promise<OutboxEmail | null> {
+      const [recorded] = await repository.recordMany([entry]);
+      return recorded ?? null;
+    },
+    /**
+     * Records, together, each email whose key is not there yet (a batch's: two writes, not two
+     * per email); returns those it recorded, as written. `retryAt`: when the lane may send them
+     * (absent: they are being sent now, and the lane takes them only once they look stale).
+     */
+    async recordMany(entries: NewOutboxEmail[], options: { retryAt?: Date } = {}): Promise<OutboxEmail[]> {
+      if (entries.length === 0) return [];
       const now = new Date();
       const slice = sliceOf(now);
-      // Slice first, then the body, then the email: whatever the log lists has both.
+      const retry = options.retryAt ? { retryAt: options.retryAt } : {};
+      // Slice first, then the bodies, then the emails: whatever the log lists has both.
       await ensureSlice(slice);
-      await insertOnce(bodies, entry._id, { html, text });
-      const inserted = await insertOnce(outbox, entry._id, {
-        ...summary,
-        status: 'pending',
-        attempts: 0,
-        slice,
-        part: partOf(now),
-        assignmentId: entry.context.assignmentId ?? null,
-        // The slice's instant, not a later one of mongoose's.
-        createdAt: now,
-        updatedAt: now,
-      });
-      if (!inserted) return null;
+      await insertNew(bodies, entries.map(({ _id, html, text }) => ({ _id, html, text })));
+      const inserted = await insertNew(
+        outbox,
+        entries.map(({ html: _html, text: _text, ...summary }) => ({
+          ...summary,
+          status: 'pending',
+          attempts: 0,
+          ...retry,
+          slice,
+          part: partOf(now),
+          assignmentId: summary.context.assignmentId ?? null,
+          // The slice's instant, not a later one of mongoose's.
+          createdAt: now,
+          updatedAt: now,
+        })),
+      );
       // Closed meanwhile (this write stalled past the closing margin): counted again. Nothing
       // closes a slice before its end and the margin, so a write done well before that need not look.
-      if (Date.now() > sliceEnd(slice) + CLOSE_AFTER_MS / 2) {
+      if (inserted.size > 0 && Date.now() > sliceEnd(slice) + CLOSE_AFTER_MS / 2) {
         const [s, d] = await Promise.all([slices.findById(slice, { closed: 1 }).lean(), days.findById(slice.slice(0, 10), { closed: 1 }).lean()]);
         if (s?.closed || d?.closed) await reopen(slice);
       }
-      // As written: no need to read it back.
-      return { ...entry, status: 'pending', attempts: 0, createdAt: now, updatedAt: now };
+      // As written: no need to read them back.
+      return entries.filter((e) => inserted.has(e._id)).map((e) => ({ ...e, status: 'pending' as const, attempts: 0, ...retry, createdAt: now, updatedAt: now }));
     },
     async markSent(key: string, messageId: string): Promise<void> {
       await outbox.updateOne({ _id: key }, { $set: { status: 'sent', messageId, sentAt: new Date() }, $inc: { attempts: 1 }, $unset: { lastError: 1, retryAt: 1, claimedBy: 1 } });

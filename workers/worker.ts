@@ -13,16 +13,13 @@ import { loadCalendar } from '../store/calendar';
 import { connectDatabase } from '../store/db';
 import { createDigestActivities } from './activities/digest';
 import { startOutboxCloser } from './outbox-closer';
-import { createEmailActivities } from './activities/email';
+import { SMTP_CONNECTIONS, createEmailActivities } from './activities/email';
 import { createIssuingActivities } from './activities/issuing';
 import { createPlanningActivities } from './activities/planning';
 import { createProjectionActivities } from './activities/projection';
 import { ensureSchedules } from './schedules';
 import { startTallier } from './tallier';
 import { builtBundlePath, chooseWorkflowSource } from './workflow-source';
-
-/** SMTP connections the worker keeps open: as many as the issuing activity's starts in flight. */
-const SMTP_CONNECTIONS = 8;
 
 let runtimeInstalled = false;
 

@@ -179,3 +179,18 @@ it('moves emails of the version before into slices, their bodies apart, once', a
   await checkEveryPage('migrated');
   expect(await migrate(models)).toEqual([]);
 });
+
+it('records a batch of emails in one go: those already there keep their first content, the rest are new', async () => {
+  const { repos } = h.api.db;
+  const email = (id: string, text: string) => ({ _id: id, template: 'assignment-issued', to: [`${id}@org.test`], subject: `Письмо ${id}`, html: `<p>${text}</p>`, text, context: { assignmentId: `rec.${id}.1` } });
+  await repos.outbox.record(email('batch-1', 'первое'));
+  const recorded = await repos.outbox.recordMany([email('batch-1', 'второе'), email('batch-2', 'новое'), email('batch-3', 'новое')], { retryAt: new Date(0) });
+  expect(recorded.map((e) => e._id)).toEqual(['batch-2', 'batch-3']);
+  expect(await repos.outbox.get('batch-1')).toMatchObject({ text: 'первое', html: '<p>первое</p>', status: 'pending' });
+  for (const id of ['batch-2', 'batch-3']) {
+    expect(await repos.outbox.get(id)).toMatchObject({ text: 'новое', status: 'pending', attempts: 0, retryAt: new Date(0), to: [`${id}@org.test`] });
+  }
+  // The same batch again: nothing new.
+  expect(await repos.outbox.recordMany([email('batch-2', 'третье'), email('batch-3', 'третье')])).toEqual([]);
+  expect((await repos.outbox.get('batch-3'))!.text).toBe('новое');
+});

@@ -14,11 +14,13 @@ let h: Harness;
 let smtp: SmtpCatcher;
 let email: ReturnType<typeof createEmailActivities>;
 let assignmentId: string;
+let curatorToken: string;
 
 beforeAll(async () => {
   // No worker: its delivery lane would send this file's failed emails through the suite's SMTP.
   h = await startHarness('email', { worker: false });
   const tokens = await h.seedUsers();
+  curatorToken = tokens.curator;
   smtp = await startSmtpCatcher({ unknownRecipients: /^gone@/ });
   email = createEmailActivities({
     repos: h.api.db.repos,
@@ -46,6 +48,27 @@ afterAll(async () => {
   await h?.stop();
 });
 beforeEach(() => smtp.clear());
+
+/** What the issuing batch holds for each assignment, and makes its email from. */
+async function factsOf(ids: string[]) {
+  const { repos } = h.api.db;
+  return Promise.all(
+    ids.map(async (id) => {
+      const row = (await repos.assignments.get(id))!;
+      return { row, rec: (await repos.recommendations.get(row.recommendationId))!, org: await repos.organizations.get(row.organization) };
+    }),
+  );
+}
+
+/** A new recommendation issued to the given organisations; its assignments' ids. */
+async function issueTo(assignees: string[], text: string): Promise<string[]> {
+  const created = await h.request('POST', '/api/recommendations', {
+    token: curatorToken,
+    json: { source: { kind: 'protocol', number: '5', date: '2022-05-31' }, text, assignees, deadline: { due: '2099-09-30' } },
+  });
+  const issued = await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: curatorToken });
+  return issued.body.assignments.map((a: { id: string }) => a.id);
+}
 
 describe('email delivery', () => {
   it('sends an assignment email to the organisation’s stored coordinators, rendered in Russian', async () => {
@@ -96,32 +119,63 @@ describe('email delivery', () => {
   });
 
   it('records an issue email without sending it when the issuing batch says so, and the lane sends it on its next run', async () => {
-    const row = (await h.api.db.repos.assignments.get(assignmentId))!;
-    const due = row.due.toISOString();
-    // What the issuing batch holds and makes the email from, reading nothing per addressee.
-    const facts = { row, rec: (await h.api.db.repos.recommendations.get(row.recommendationId))!, org: await h.api.db.repos.organizations.get(row.organization) };
+    const facts = await factsOf([assignmentId]);
     // The key the assignment's run would use for its 'issued' email: the two are one email.
     const key = `${assignmentId}:issued:v1`;
-    await expect(email.notifyIssued(assignmentId, due, { deliver: false, facts })).resolves.toBe('deferred');
-    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({
+    expect(await email.notifyIssued(facts, { deliver: false })).toEqual(new Map([[assignmentId, 'deferred']]));
+    const recorded = await h.api.db.repos.outbox.get(key);
+    expect(recorded).toMatchObject({
       status: 'pending',
       attempts: 0,
       template: 'assignment-issued',
       to: ['coordinator@org-a.test'],
-      subject: expect.stringMatching(/^Новое поручение: срок \d\d\.\d\d\.\d{4}/),
-      text: expect.stringContaining(`/assignments/${assignmentId}`),
-      context: { assignmentId, recommendationId: row.recommendationId, event: 'assignment-issued' },
+      subject: 'Новое поручение: срок 30.09.2099 — протокол от 31.05.2022 № 5',
+      text: expect.stringContaining(`https://kontrol.example.test/assignments/${assignmentId}`),
+      context: { assignmentId, recommendationId: facts[0].rec._id, event: 'assignment-issued' },
     });
-    // A batch retried: the write finds the email there and sends nothing.
-    await expect(email.notifyIssued(assignmentId, due, { deliver: false, facts })).resolves.toBe('deferred');
+    // Due now: the lane's next run takes it.
+    expect(recorded!.retryAt!.getTime()).toBeLessThanOrEqual(Date.now());
+    // A batch tried again: the email is there, and nothing is recorded or sent twice.
+    expect(await email.notifyIssued(facts, { deliver: false })).toEqual(new Map([[assignmentId, 'deferred']]));
     expect(smtp.messages).toHaveLength(0);
     expect(await email.redeliverDueEmails()).toMatchObject({ sent: 1 });
     expect(smtp.messages).toHaveLength(1);
     expect((await simpleParser(smtp.messages[0].raw)).subject).toMatch(/^Новое поручение/);
-    await expect(email.notifyIssued(assignmentId, due, { deliver: true })).resolves.toBe('already-sent');
-    await expect(email.notifyIssued(assignmentId, due, { deliver: true, facts })).resolves.toBe('already-sent');
+    expect(await email.notifyIssued(facts, { deliver: true })).toEqual(new Map([[assignmentId, 'already-sent']]));
     await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('already-sent');
     expect(smtp.messages).toHaveLength(1);
+  });
+
+  it('sends a batch of issue emails together, each to its own organisation, and records every send', async () => {
+    const ids = await issueTo(['org-a', 'org-b', 'org-c'], 'Пакет писем');
+    const results = await email.notifyIssued(await factsOf(ids), { deliver: true });
+    expect(results).toEqual(new Map(ids.map((id) => [id, 'sent'])));
+    expect(smtp.messages.map((m) => m.to).sort()).toEqual([['coordinator@org-a.test'], ['coordinator@org-b.test'], ['coordinator@org-c.test']]);
+    for (const id of ids) {
+      expect(await h.api.db.repos.outbox.get(`${id}:issued:v1`)).toMatchObject({ status: 'sent', attempts: 1, messageId: expect.stringMatching(/@kontrol>$/) });
+    }
+    // The batch tried again after its sends were recorded: nothing goes out twice.
+    expect(await email.notifyIssued(await factsOf(ids), { deliver: true })).toEqual(new Map(ids.map((id) => [id, 'already-sent'])));
+    expect(smtp.messages).toHaveLength(3);
+  });
+
+  it('leaves a batch’s emails to the delivery lane when the SMTP server refuses them, and loses none', async () => {
+    const ids = await issueTo(['org-a', 'org-b', 'org-c'], 'Пакет при сбое почты');
+    smtp.setRefusing(true);
+    try {
+      expect(await email.notifyIssued(await factsOf(ids), { deliver: true })).toEqual(new Map(ids.map((id) => [id, 'deferred'])));
+    } finally {
+      smtp.setRefusing(false);
+    }
+    expect(smtp.messages).toHaveLength(0);
+    for (const id of ids) {
+      const entry = (await h.api.db.repos.outbox.get(`${id}:issued:v1`))!;
+      expect(entry.status).not.toBe('sent');
+      expect(entry.retryAt).toBeInstanceOf(Date);
+      await h.api.db.repos.outbox.holdUntil(entry._id, new Date(Date.now() - 1_000));
+    }
+    expect(await email.redeliverDueEmails()).toMatchObject({ sent: 3 });
+    expect(smtp.messages.map((m) => m.to).sort()).toEqual([['coordinator@org-a.test'], ['coordinator@org-b.test'], ['coordinator@org-c.test']]);
   });
 
   it('lets one sender at a time claim a failed email: the lane and a resend never both send it', async () => {

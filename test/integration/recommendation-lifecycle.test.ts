@@ -156,9 +156,9 @@ describe('an assignment withdrawn before its workflow started', () => {
       temporal: h.api.temporal,
       repos: h.api.db.repos,
       taskQueue: h.config.TEMPORAL_TASK_QUEUE,
-      notifyIssued: async (assignmentId) => {
-        notified.push(assignmentId);
-        return 'sent';
+      notifyIssued: async (batch) => {
+        notified.push(...batch.map((facts) => facts.row._id));
+        return new Map(batch.map((facts) => [facts.row._id, 'sent' as const]));
       },
       planNotifications: async () => [],
     });

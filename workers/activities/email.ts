@@ -15,6 +15,8 @@ import type { Transporter } from 'nodemailer';
 import type { AssignmentEmailData, AssignmentTemplateName, EmailRenderer } from '../../notifications/render';
 import type { AssignmentView, Organization, OutboxEmail, Recommendation } from '../../store/models';
 import type { Repositories } from '../../store/repositories';
+import type { NewOutboxEmail } from '../../store/outbox';
+import { inParallel } from '../../store/serialize';
 import { FailureType } from '../../domain/errors';
 import { isStoreUnavailable } from '../../store/unavailable';
 import { initialState, statusRu, type AssignmentState } from '../../domain/assignment';
@@ -79,6 +81,11 @@ export function nextTry(attemptsSoFar: number, now = new Date()): Date {
  * gives up (after a day), the lane takes the email back within this.
  */
 const RESEND_HOLD_MS = 15 * 60_000;
+/**
+ * SMTP connections the worker's transport keeps open (workers/worker.ts), and so how many emails
+ * an issuing batch sends at once: as many as the issuing activity's starts in flight.
+ */
+export const SMTP_CONNECTIONS = 8;
 /** How long the lane's claim on one email lasts: longer than one send can take (SMTP timeouts in workers/worker.ts). */
 const LANE_CLAIM_MS = 2 * 60_000;
 /** How long recording a send waits out a store outage, outside an activity (tests calling directly). */
@@ -292,56 +299,95 @@ export function createEmailActivities({
   return {
     notifyAssignment: (input: NotifyAssignmentInput) => withHeartbeat(() => notifyAssignment(input)),
     /** Not an activity: the issuing activity's (see `notifyIssued` below). */
-    notifyIssued: (assignmentId: string, due: string, options: { deliver: boolean; facts?: IssuedEmailFacts }) => withHeartbeat(() => notifyIssued(assignmentId, due, options)),
+    notifyIssued: (batch: IssuedEmailFacts[], options: { deliver: boolean }) => withHeartbeat(() => notifyIssued(batch, options)),
     deliver: (key: string) => deliver(key),
     redeliverDueEmails,
     resendEmail: (input: ResendEmailInput) => withHeartbeat(() => resendEmail(input)),
   };
 
   /**
-   * The 'issued' email of an assignment, sent by the issuing activity beside its starts
-   * (`issuerNotifies`): the same key, template and recipients the run would use. With `deliver`
-   * false it is only recorded, and the delivery lane sends it (after an SMTP failure in the batch,
-   * so a dead server does not hold up the starts). With `facts` it reads nothing before it writes.
+   * The 'issued' emails of an issuing batch (`issuerNotifies`): the same keys, template and
+   * recipients the runs would use, made from what the batch holds, not read per addressee. They
+   * are recorded together (two writes for the batch, not two per email) and sent over the pooled
+   * connections, each send recorded as it is accepted (one update each: see README on FerretDB
+   * and bulk updates). After one send fails, the rest
+   * are left to the delivery lane, due now, so a dead SMTP server does not hold up the batch; with
+   * `deliver` false all are. An email recorded before (a batch tried again) is sent only if it
+   * never was. Says what became of each, by assignment.
    */
-  async function notifyIssued(assignmentId: string, due: string, options: { deliver: boolean; facts?: IssuedEmailFacts }): Promise<DeliveryResult> {
+  async function notifyIssued(batch: IssuedEmailFacts[], options: { deliver: boolean }): Promise<Map<string, DeliveryResult>> {
     const { template, to } = EVENT_EMAILS.issued!;
-    const input = { key: eventEmailKey(assignmentId, 'issued', initialState(due).version), template, assignmentId, to, details: { approved: false } };
-    if (options.deliver) return notifyAssignment(input, options.facts);
-    if ((await recordAssignmentEmail(input, options.facts)) === 'sent') return 'already-sent';
-    // Due now: the lane's next run sends it (a pending email with no time waits until it looks stale).
-    await repos.outbox.holdUntil(input.key, new Date());
+    const emails = await Promise.all(
+      batch.map((facts) => {
+        const due = facts.row.due.toISOString();
+        const input: NotifyAssignmentInput = { key: eventEmailKey(facts.row._id, 'issued', initialState(due).version), template, assignmentId: facts.row._id, to, details: { approved: false } };
+        return composeAssignmentEmail(input, facts.row, facts.rec, facts.org);
+      }),
+    );
+    const results = new Map<string, DeliveryResult>();
+    const fresh = await repos.outbox.recordMany(emails, options.deliver ? {} : { retryAt: new Date() });
+    const recordedNow = new Set(fresh.map((e) => e._id));
+    // Recorded before this call (a batch tried again, or a run that an action started): sent
+    // already, or delivered as any recorded email is.
+    await inParallel(
+      emails.filter((e) => !recordedNow.has(e._id)),
+      SMTP_CONNECTIONS,
+      async (email) => {
+        const there = await repos.outbox.summary(email._id);
+        const result = there?.status === 'sent' ? 'already-sent' : options.deliver ? await deliver(email._id) : await leaveToLane(email._id);
+        results.set(email.context.assignmentId!, result);
+      },
+    );
+    if (!options.deliver) {
+      for (const email of fresh) results.set(email.context.assignmentId!, 'deferred');
+      return results;
+    }
+    let failing = false;
+    await inParallel(fresh, SMTP_CONNECTIONS, async (email) => {
+      const result = failing ? await leaveToLane(email._id) : await deliver(email._id, { recorded: email });
+      if (result === 'deferred') failing = true;
+      results.set(email.context.assignmentId!, result);
+    });
+    return results;
+  }
+
+  /** A recorded email the batch does not send: the lane's, due now. */
+  async function leaveToLane(key: string): Promise<DeliveryResult> {
+    await repos.outbox.holdUntil(key, new Date());
     return 'deferred';
   }
 
-  async function notifyAssignment(input: NotifyAssignmentInput, facts?: IssuedEmailFacts): Promise<DeliveryResult> {
-    const recorded = await recordAssignmentEmail(input, facts);
+  async function notifyAssignment(input: NotifyAssignmentInput): Promise<DeliveryResult> {
+    const recorded = await recordAssignmentEmail(input);
     if (recorded === 'sent') return 'already-sent';
     return deliver(input.key, recorded === 'there' ? {} : { recorded });
   }
 
-  /**
-   * Records the email unless it is there: 'sent' when it was sent already, 'there' when it was
-   * recorded before, else the email as now recorded. Without `facts` it looks first, so an email
-   * recorded already is not made again; with them (an issuing batch, where emails are new) the
-   * write itself tells.
-   */
-  async function recordAssignmentEmail(input: NotifyAssignmentInput, facts?: IssuedEmailFacts): Promise<'sent' | 'there' | OutboxEmail> {
+  /** Records the email unless it is there: 'sent' when it was sent already, 'there' when it was recorded before, else the email as now recorded. */
+  async function recordAssignmentEmail(input: NotifyAssignmentInput): Promise<'sent' | 'there' | OutboxEmail> {
     const earlier = async () => {
       const existing = await repos.outbox.summary(input.key);
       return existing?.status === 'sent' ? 'sent' : existing ? 'there' : undefined;
     };
-    if (!facts) {
-      const there = await earlier();
-      if (there) return there;
-    }
-    const view = facts?.row ?? (await repos.assignments.get(input.assignmentId));
+    // Looked up first: an email recorded already is not made again.
+    const there = await earlier();
+    if (there) return there;
+    const view = await repos.assignments.get(input.assignmentId);
     // Never retried: no retry brings back a row or a recommendation that is not there.
     if (!view) throw missing(`assignment ${input.assignmentId} is missing from the read model`);
-    const [rec, org] = facts
-      ? [facts.rec, facts.org]
-      : await Promise.all([repos.recommendations.cached(view.recommendationId), repos.organizations.get(view.organization)]);
+    const [rec, org] = await Promise.all([repos.recommendations.cached(view.recommendationId), repos.organizations.get(view.organization)]);
     if (!rec) throw missing(`recommendation ${view.recommendationId} is missing from the registry`);
+    // Recorded meanwhile: the first record stands.
+    return (await repos.outbox.recordIfNew(await composeAssignmentEmail(input, view, rec, org))) ?? (await earlier()) ?? 'there';
+  }
+
+  /** The email about an assignment, rendered from its row, its recommendation and its organisation's contacts. */
+  async function composeAssignmentEmail(
+    input: NotifyAssignmentInput,
+    view: AssignmentView,
+    rec: Pick<Recommendation, '_id' | 'source' | 'text' | 'createdBy'>,
+    org: Pick<Organization, 'name' | 'contacts'> | null,
+  ): Promise<NewOutboxEmail> {
     const seen = input.state ?? { status: view.status, overdue: view.overdue, due: view.due.toISOString() };
     const due = new Date(seen.due);
     const data: AssignmentEmailData = {
@@ -361,14 +407,12 @@ export function createEmailActivities({
       status: seen.overdue && seen.status !== 'submitted' ? `${statusRu(seen.status)}, просрочено` : statusRu(seen.status),
     };
     const rendered = renderer.render(input.template, data);
-    const recorded = await repos.outbox.recordIfNew({
+    return {
       _id: input.key,
       template: input.template,
       to: await recipients(input.to, org, rec.createdBy?.email),
       ...rendered,
       context: { assignmentId: view._id, recommendationId: rec._id, event: input.template },
-    });
-    // Recorded meanwhile (or before, when the caller did not look): the first record stands.
-    return recorded ?? (await earlier()) ?? 'there';
+    };
   }
 }

@@ -2,7 +2,7 @@
  * Issuing activities: start (and withdraw) the assignment workflows of one recommendation, a batch
  * at a time. Starting is idempotent through business workflow ids.
  */
-import { Context, heartbeat, log } from '@temporalio/activity';
+import { Context, heartbeat } from '@temporalio/activity';
 import {
   type Client,
   WorkflowExecutionAlreadyStartedError,
@@ -42,8 +42,8 @@ export function createIssuingActivities({
   temporal: Client;
   repos: Repositories;
   taskQueue: string;
-  /** Sends (or, with `deliver` false, only records) an assignment's 'issued' email (see email.ts). */
-  notifyIssued: (assignmentId: string, due: string, options: { deliver: boolean; facts: IssuedEmailFacts }) => Promise<DeliveryResult>;
+  /** Sends (or, with `deliver` false, only records) a batch's 'issued' emails (see email.ts). */
+  notifyIssued: (batch: IssuedEmailFacts[], options: { deliver: boolean }) => Promise<Map<string, DeliveryResult>>;
   /** Plans reminders and escalation for a deadline (planning.ts). */
   planNotifications: (input: PlanNotificationsInput) => Promise<PlannedStep[]>;
 }) {
@@ -95,9 +95,7 @@ export function createIssuingActivities({
         done: [],
       };
       let done = 0;
-      // After one email of the batch could not be sent, the rest are only recorded: the delivery
-      // lane sends them, and a dead SMTP server does not hold up the starts.
-      let deliver = true;
+      const started: string[] = [];
       await inParallel(batch, CONCURRENCY, async (organization) => {
         const key = { recommendationId: rec._id, organization, cycle };
         const args: AssignmentWorkflowInput = {
@@ -124,17 +122,16 @@ export function createIssuingActivities({
           // by an earlier try of this batch, or withdrawn before it started: no news then.
           if ((await repos.assignments.get(args.assignmentId))?.status === 'withdrawn') return void heartbeat(++done);
         }
-        try {
-          // Made from what the batch holds: the row it wrote, the recommendation, the organisation.
-          const facts = { row: rows.get(organization)!, rec, org: await repos.organizations.get(organization) };
-          if ((await notifyIssued(args.assignmentId, args.due, { deliver, facts })) === 'deferred') deliver = false;
-        } catch (error) {
-          // Gone from the read model or the registry: no retry helps, and the assignment stands.
-          if (!(error instanceof ApplicationFailure && error.nonRetryable)) throw error;
-          log.warn('an issue email failed for good', { assignmentId: args.assignmentId, error: error.message });
-        }
+        started.push(organization);
         heartbeat(++done);
       });
+      // The 'issued' emails of the batch, together, once their runs have started: made from what
+      // the batch holds (the rows it wrote, the recommendation, the organisations' contacts).
+      const contacts = await repos.organizations.many(started);
+      await notifyIssued(
+        started.map((organization) => ({ row: rows.get(organization)!, rec, org: contacts.get(organization) ?? null })),
+        { deliver: true },
+      );
       return { count: batch.length, done: input.offset + batch.length >= rec.assignees.length };
     },
 
