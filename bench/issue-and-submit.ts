@@ -186,7 +186,8 @@ async function main(options: Options) {
   if (process.env.BENCH_KEEP_DIR === '1') log(`keeping ${dir}`);
   else onCleanup('temp dir', () => rm(dir, { recursive: true, force: true }));
   // The SDK's own logs to stderr, warnings and up; must precede the first NativeConnection.
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The Rust core's lines too: left alone it prints them to stdout, which carries only the result.
+  Runtime.install({ logger: new DefaultLogger('WARN'), telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } } });
 
   // The benchmark's own workflows are bundled while the services start.
   const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: log, error: log };

@@ -39,6 +39,8 @@ function installRuntime(logger: Logger): void {
       const level = levels[entry.level];
       if (logger.isLevelEnabled(level)) logger[level]({ ...entry.meta, sdk: true }, entry.message);
     }),
+    // The Rust core's own lines too (left alone, it prints them to stdout in a format of its own).
+    telemetryOptions: { logging: { forward: {}, filter: { core: 'WARN', other: 'ERROR' } } },
   });
 }
 
