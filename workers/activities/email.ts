@@ -310,10 +310,10 @@ export function createEmailActivities({
    * recipients the runs would use, made from what the batch holds, not read per addressee. They
    * are recorded together (two writes for the batch, not two per email) and sent over the pooled
    * connections, each send recorded as it is accepted (one update each: see README on FerretDB
-   * and bulk updates). After one send fails, the rest
-   * are left to the delivery lane, due now, so a dead SMTP server does not hold up the batch; with
-   * `deliver` false all are. An email recorded before (a batch tried again) is sent only if it
-   * never was. Says what became of each, by assignment.
+   * and bulk updates). After one send fails, the rest are left to the delivery lane, due now, so
+   * a dead SMTP server does not hold up the batch; with `deliver` false all are. An email recorded
+   * before (a batch tried again) is sent only if it never was. Says what became of each, by
+   * assignment.
    */
   async function notifyIssued(batch: IssuedEmailFacts[], options: { deliver: boolean }): Promise<Map<string, DeliveryResult>> {
     const { template, to } = EVENT_EMAILS.issued!;
@@ -327,14 +327,17 @@ export function createEmailActivities({
     const results = new Map<string, DeliveryResult>();
     const fresh = await repos.outbox.recordMany(emails, options.deliver ? {} : { retryAt: new Date() });
     const recordedNow = new Set(fresh.map((e) => e._id));
-    // Recorded before this call (a batch tried again, or a run that an action started): sent
-    // already, or delivered as any recorded email is.
+    // Recorded before this call (a batch tried again, or a run that an action started): delivered
+    // as any recorded email is, which sends none twice.
     await inParallel(
       emails.filter((e) => !recordedNow.has(e._id)),
       SMTP_CONNECTIONS,
       async (email) => {
-        const there = await repos.outbox.summary(email._id);
-        const result = there?.status === 'sent' ? 'already-sent' : options.deliver ? await deliver(email._id) : await leaveToLane(email._id);
+        const result = options.deliver
+          ? await deliver(email._id)
+          : (await repos.outbox.summary(email._id))?.status === 'sent'
+            ? 'already-sent'
+            : await leaveToLane(email._id);
         results.set(email.context.assignmentId!, result);
       },
     );
