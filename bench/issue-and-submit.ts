@@ -32,7 +32,7 @@ import { loadCalendar } from '../store/calendar';
 import { ensureBuilt } from './lib/build';
 import { expectStatus, httpClient, type Http } from './lib/http';
 import { watchIssued } from './lib/issued';
-import { measureRoutes, pageSession, worstOf, type Route } from './lib/lists';
+import { measureRoutes, pageSession, timedGet, worstOf, type Route } from './lib/lists';
 import { cpuMeter } from './lib/proc-cpu';
 import { TreeMemorySampler } from './lib/proc-memory';
 import { ReferenceTracker, createReferenceActivities, runReference, type ReferenceRow } from './lib/reference';
@@ -542,7 +542,15 @@ async function main(options: Options) {
   // The pages built on aggregations over the whole read model last: on FerretDB they can keep
   // the database busy for a minute, which must not fall on the other routes' samples.
   const aggregatePages = routes.filter((r) => r.path.startsWith('/dashboard') || r.path.startsWith('/reports/'));
+  // Every call the API's models make (mongoose's debug hook sees each one, a cursor's further batches aside).
+  let dbCalls = 0;
+  const callsOf = new Map<string, number>();
+  api.db.connection.set('debug', (collection: string, method: string) => {
+    dbCalls += 1;
+    callsOf.set(`${collection}.${method}`, (callsOf.get(`${collection}.${method}`) ?? 0) + 1);
+  });
   const plan = {
+    dbCalls: () => dbCalls,
     maxSamples: options.listSamples,
     minSamples: 5,
     budgetMs: options.listBudgetMs,
@@ -554,7 +562,13 @@ async function main(options: Options) {
   const listed = await measureRoutes(api.url, routes.filter((r) => !aggregatePages.includes(r)), plan);
   const aggregated = await measureRoutes(api.url, aggregatePages, plan);
   const byRoute = Object.fromEntries(routes.map((r) => [r.name, listed.byRoute[r.name] ?? aggregated.byRoute[r.name]]));
-  for (const [name, s] of Object.entries(byRoute)) log(`lists: ${name}: p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.samples} samples, ${s.kb} KB${s.error ? `, FAILED: ${s.error}` : ''}`);
+  for (const [name, s] of Object.entries(byRoute)) log(`lists: ${name}: p50 ${s.p50} ms, p99 ${s.p99} ms, ${s.samples} samples, ${s.kb} KB, ${s.dbCalls} database calls${s.error ? `, FAILED: ${s.error}` : ''}`);
+  // Which calls one more request of each route makes: where a route's database time goes.
+  for (const route of routes) {
+    callsOf.clear();
+    await timedGet(api.url, route);
+    log(`lists: ${route.name} calls ${[...callsOf].sort((a, b) => b[1] - a[1]).map(([call, n]) => `${call}×${n}`).join(' ')}`);
+  }
   const worst = worstOf(byRoute);
   const listSeconds = listed.seconds + aggregated.seconds;
   log(`lists: worst p99 ${worst.p99} ms (${worst.route}), ${listSeconds.toFixed(1)} s in all`);
@@ -611,6 +625,7 @@ async function main(options: Options) {
     list_p99_worst_route: worst.route,
     list_p99_ms_by_route: Object.fromEntries(Object.entries(byRoute).map(([name, s]) => [name, s.p99])),
     list_samples_by_route: Object.fromEntries(Object.entries(byRoute).map(([name, s]) => [name, s.samples])),
+    list_db_calls_by_route: Object.fromEntries(Object.entries(byRoute).map(([name, s]) => [name, s.dbCalls])),
     list_failed_routes: Object.fromEntries(Object.entries(byRoute).flatMap(([name, s]) => (s.error ? [[name, s.error]] : []))),
     list_ms: byRoute[routes[0].name],
     list_s: round(listSeconds, 1),

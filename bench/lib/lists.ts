@@ -61,6 +61,8 @@ export interface RouteLatency extends LatencySummary {
   kb: number;
   /** Set when a request of this route failed (a 500 after the database timed out, say); sampling it stopped there. */
   error?: string;
+  /** Database calls one request made (the median over the samples), when the plan counts them. */
+  dbCalls?: number;
 }
 
 export interface ListLatencies {
@@ -80,6 +82,11 @@ export interface SamplingPlan {
   /** After this, every slow route (first request over a second) with one sample stops. */
   totalBudgetMs: number;
   progress?: (message: string) => void;
+  /**
+   * How many database calls the API has made so far (a counter it keeps). Requests are sequential,
+   * so its growth over one request is that request's calls: a figure no busy machine changes.
+   */
+  dbCalls?: () => number;
 }
 
 /**
@@ -97,6 +104,13 @@ export async function measureRoutes(baseUrl: string, routes: Route[], plan: Samp
   const bytes = new Map<string, number>();
   const errors = new Map<string, string>();
   const firstMs = new Map<string, number>();
+  const calls = new Map<string, number[]>(routes.map((r) => [r.name, []]));
+  const get = async (route: Route) => {
+    const before = plan.dbCalls?.() ?? 0;
+    const result = await timedGet(baseUrl, route);
+    calls.get(route.name)!.push((plan.dbCalls?.() ?? 0) - before);
+    return result;
+  };
   const record = (route: Route, result: { ms: number; error?: string }) => {
     samples.get(route.name)!.push(result.ms);
     spent.set(route.name, spent.get(route.name)! + result.ms);
@@ -106,7 +120,7 @@ export async function measureRoutes(baseUrl: string, routes: Route[], plan: Samp
     }
   };
   for (const route of routes) {
-    const first = await timedGet(baseUrl, route);
+    const first = await get(route);
     bytes.set(route.name, first.bytes);
     firstMs.set(route.name, first.ms);
     if (first.ms > 1_000 || first.error) record(route, first);
@@ -122,7 +136,7 @@ export async function measureRoutes(baseUrl: string, routes: Route[], plan: Samp
   };
   for (const group of [quick, slow]) {
     for (let round = 1; group.some((r) => !done(r)); round++) {
-      for (const route of group) if (!done(route)) record(route, await timedGet(baseUrl, route));
+      for (const route of group) if (!done(route)) record(route, await get(route));
       if (round % 20 === 0) plan.progress?.(`lists: round ${round}, ${group.filter((r) => !done(r)).length} routes still sampling`);
     }
   }
@@ -130,7 +144,14 @@ export async function measureRoutes(baseUrl: string, routes: Route[], plan: Samp
   for (const route of routes) {
     const list = samples.get(route.name)!;
     const error = errors.get(route.name);
-    byRoute[route.name] = { ...summarize(list), max: round(Math.max(...list), 1), kb: round(bytes.get(route.name)! / 1024, 1), ...(error ? { error } : {}) };
+    const dbCalls = plan.dbCalls ? summarize(calls.get(route.name)!).p50 : undefined;
+    byRoute[route.name] = {
+      ...summarize(list),
+      max: round(Math.max(...list), 1),
+      kb: round(bytes.get(route.name)! / 1024, 1),
+      ...(error ? { error } : {}),
+      ...(dbCalls === undefined ? {} : { dbCalls }),
+    };
   }
   return { byRoute, seconds: (performance.now() - started) / 1000 };
 }
