@@ -8,7 +8,7 @@ import type { ActorRef, AssignmentState, AssignmentStatus } from '../domain/assi
 import type { Role } from '../domain/roles';
 import { FIRST_CYCLE, assignmentId } from '../domain/ids';
 import { createKeyedQueue, inParallel } from './serialize';
-import { compareBuckets, countIn, createTallies, type ListScope, type ScopeCounts } from './tallies';
+import { countIn, createTallies, inBucketOrder, type ListScope, type ScopeCounts } from './tallies';
 import { countersOf, disciplineOf, zeroCounts, type Counts, type Discipline } from '../domain/tally';
 import type {
   AddedCalendarYear,
@@ -174,15 +174,17 @@ export function createRepositories(models: Models, options: { timezone: string }
     async many(codes: string[]): Promise<Map<string, Organization>> {
       const all = await everyOrganization.get();
       const found = new Map(codes.flatMap((code) => (all.has(code) ? [[code, all.get(code)!] as const] : [])));
-      const lacking = codes.filter((code) => !found.has(code));
-      for (const org of (await eachById(models.organizations, lacking)) as Organization[]) found.set(org._id, org);
+      const lacking = [...new Set(codes.filter((code) => !found.has(code)))];
+      // Each by its id while they are few: an `$in` decodes every organisation on FerretDB (~300 ms for 2,300).
+      const read = lacking.length <= LOOKUPS_BY_ID ? await eachById(models.organizations, lacking) : await models.organizations.find({ _id: { $in: lacking } }).lean();
+      for (const org of read as Organization[]) found.set(org._id, org);
       return found;
     },
     async list(filter: { kind?: OrganizationKind; group?: string; codes?: string[] } = {}): Promise<Organization[]> {
       const { codes } = filter;
-      // A page's few organisations, each by its id (eachById): an `$in` decoded all 2,300 in ~300 ms.
-      if (codes && codes.length <= LOOKUPS_BY_ID && !filter.kind && !filter.group) {
-        return (await eachById(models.organizations, [...new Set(codes)].sort())) as Organization[];
+      // A page's organisations from this process's copy (many): reading each by id cost a round trip apiece.
+      if (codes && !filter.kind && !filter.group) {
+        return [...(await organizations.many(codes)).values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
       }
       const query: QueryFilter<Organization> = {};
       if (filter.kind) query.kind = filter.kind;
@@ -350,7 +352,8 @@ export function createRepositories(models: Models, options: { timezone: string }
       if (!fresh.has(now.bucket)) fresh.set(now.bucket, []);
       fresh.get(now.bucket)!.push(row);
     }
-    const order = [...new Set([...classes.keys(), ...fresh.keys()])].sort(compareBuckets);
+    // The counted buckets come in list order; only a bucket that holds nothing but rows not counted yet needs a place.
+    const order = [...fresh.keys()].every((bucket) => classes.has(bucket)) ? [...classes.keys()] : inBucketOrder([...new Set([...classes.keys(), ...fresh.keys()])], (b) => b);
     const parts = [true, false].filter((overdue) => filter.overdue === undefined || filter.overdue === overdue);
     const wanted: Array<{ bucket: string; overdue: boolean; counted: number; added: AssignmentView[]; from: number; to: number }> = [];
     let position = 0;
