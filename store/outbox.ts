@@ -12,9 +12,9 @@
  *   current slice, so once a slice is over (with a margin for clocks) its counts never change: the
  *   worker closes it (`closeFinished`) by counting it once, and a day once all its slices are
  *   closed. A page of the log then reads the days, the slices of the day it falls in, and the
- *   emails of the one or two slices it covers, each by equality. A slice is counted per ten
- *   seconds too (its parts), so a page in a burst (issuing 2,300 emails at 20 a second fills a
- *   slice with 2,400) reads the parts it covers, not the whole slice.
+ *   emails of the one or two slices it covers, each by equality. A slice is counted per second
+ *   too, so a page in a burst (issuing 2,300 emails at 46 a second fills a slice with 2,300)
+ *   reads the seconds it covers, not the whole slice (nor, as before, ten seconds of 460 emails).
  * - The states change, though: the few emails not sent (failed, pending) are read by state, and a
  *   page of sent emails counts a slice as its emails less its unsent ones.
  * - One assignment's emails are read by `assignmentId`, a top-level copy of the context's.
@@ -62,7 +62,9 @@ export type OutboxSummary = Omit<OutboxEmail, 'html' | 'text'>;
 interface StoredOutboxEmail extends OutboxSummary {
   /** The two-minute slice it was recorded in. */
   slice: string;
-  /** Which ten seconds of its slice (0–11); absent on emails recorded before parts. */
+  /** Which second of its slice (0–119); absent on emails recorded before seconds. */
+  second?: number;
+  /** Which ten seconds of its slice (0–11): emails recorded before seconds, after parts. */
   part?: number;
   /** context.assignmentId at the top level, where FerretDB filters on it; null for emails about no assignment. */
   assignmentId: string | null;
@@ -81,7 +83,9 @@ interface OutboxBody {
 interface PeriodCounts {
   total: number;
   templates: Record<string, number>;
-  /** A slice's counts per ten-second part; absent when some email has no part (recorded before parts). */
+  /** A slice's counts per second of it; absent when some email has no second (recorded before seconds). */
+  seconds?: Record<string, PeriodCounts>;
+  /** A slice's counts per ten-second part, when every email has one (recorded after parts, before seconds). */
   parts?: Record<string, PeriodCounts>;
 }
 
@@ -121,12 +125,21 @@ export function sliceOf(at: Date): string {
   return `${iso.slice(0, 13)}:${String(Math.floor(at.getUTCMinutes() / SLICE_MINUTES)).padStart(2, '0')}`;
 }
 
-const PART_MS = 10_000;
-
-/** The ten seconds of its slice an instant falls in: 0 to 11. */
-export function partOf(at: Date): number {
-  return Math.floor((at.getTime() % (SLICE_MINUTES * 60_000)) / PART_MS);
+/** The second of its slice an instant falls in: 0 to 119. */
+export function secondOf(at: Date): number {
+  return Math.floor((at.getTime() % (SLICE_MINUTES * 60_000)) / 1000);
 }
+
+/** The ten seconds of its slice an instant falls in (0 to 11): what emails recorded before seconds carry. */
+export function partOf(at: Date): number {
+  return Math.floor(secondOf(at) / 10);
+}
+
+/** The divisions a slice's emails are counted in and read by, finest first. */
+const DIVISIONS = [
+  { field: 'second', counts: 'seconds' },
+  { field: 'part', counts: 'parts' },
+] as const;
 
 /** When a slice ends. */
 function sliceEnd(slice: string): number {
@@ -153,6 +166,7 @@ const outboxSchema = new Schema<StoredOutboxEmail>(
     lastResentAt: Date,
     context: { assignmentId: String, recommendationId: String, event: String },
     slice: { type: String, required: true },
+    second: Number,
     part: Number,
     assignmentId: { type: String, default: null },
     html: String,
@@ -167,7 +181,7 @@ outboxSchema.index({ assignmentId: 1 });
 
 const bodySchema = new Schema<OutboxBody>({ _id: { type: String, required: true }, html: { type: String, required: true }, text: { type: String, required: true } }, { versionKey: false });
 
-const countsSchema = { total: Number, templates: { type: Schema.Types.Mixed }, parts: { type: Schema.Types.Mixed } };
+const countsSchema = { total: Number, templates: { type: Schema.Types.Mixed }, seconds: { type: Schema.Types.Mixed }, parts: { type: Schema.Types.Mixed } };
 const sliceSchema = new Schema<OutboxSlice>(
   { _id: { type: String, required: true }, day: { type: String, required: true }, closed: { type: Boolean, required: true }, counts: countsSchema },
   { versionKey: false },
@@ -199,13 +213,17 @@ function countPeriod(emails: Array<Pick<OutboxSummary, 'template'>>): PeriodCoun
   return { total: emails.length, templates };
 }
 
-/** A slice's counts, with its parts' when every email has one. */
-function countSlice(emails: Array<Pick<StoredOutboxEmail, 'template' | 'part'>>): PeriodCounts {
+/** A slice's counts, with those of each division (second, part) that every one of its emails has. */
+function countSlice(emails: Array<Pick<StoredOutboxEmail, 'template' | 'second' | 'part'>>): PeriodCounts {
   const counts = countPeriod(emails);
-  if (emails.length === 0 || emails.some((e) => typeof e.part !== 'number')) return counts;
-  const byPart = new Map<number, Array<Pick<StoredOutboxEmail, 'template'>>>();
-  for (const e of emails) byPart.set(e.part!, [...(byPart.get(e.part!) ?? []), e]);
-  return { ...counts, parts: Object.fromEntries([...byPart].map(([part, its]) => [String(part), countPeriod(its)])) };
+  if (emails.length === 0) return counts;
+  for (const { field, counts: key } of DIVISIONS) {
+    if (emails.some((e) => typeof e[field] !== 'number')) continue;
+    const by = new Map<number, Array<Pick<StoredOutboxEmail, 'template'>>>();
+    for (const e of emails) by.set(e[field]!, [...(by.get(e[field]!) ?? []), e]);
+    counts[key] = Object.fromEntries([...by].map(([n, its]) => [String(n), countPeriod(its)]));
+  }
+  return counts;
 }
 
 function addCounts(into: PeriodCounts, add: PeriodCounts): void {
@@ -266,7 +284,7 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
     async get(key: string): Promise<OutboxEmail | null> {
       const email = await outbox.findById(key).lean<StoredOutboxEmail>();
       if (!email) return null;
-      const { slice: _slice, part: _part, assignmentId: _assignmentId, ...rest } = email;
+      const { slice: _slice, second: _second, part: _part, assignmentId: _assignmentId, ...rest } = email;
       // Recorded before the bodies moved, and not migrated yet.
       if (typeof rest.html === 'string') return { ...rest, text: rest.text ?? '' } as OutboxEmail;
       const body = await bodies.findById(key).lean();
@@ -302,7 +320,7 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
           attempts: 0,
           ...retry,
           slice,
-          part: partOf(now),
+          second: secondOf(now),
           assignmentId: summary.context.assignmentId ?? null,
           // The slice's instant, not a later one of mongoose's.
           createdAt: now,
@@ -370,7 +388,8 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
     async list(filter: OutboxFilter, page: { limit: number; offset: number }): Promise<{ items: OutboxSummary[]; total: number }> {
       const matches = (e: StoredOutboxEmail) =>
         (!filter.status || e.status === filter.status) && (!filter.template || e.template === filter.template) && (!filter.assignmentId || e.assignmentId === filter.assignmentId);
-      const strip = ({ slice: _slice, part: _part, assignmentId: _assignmentId, html: _html, text: _text, ...summary }: StoredOutboxEmail): OutboxSummary => summary;
+      const strip = ({ slice: _slice, second: _second, part: _part, assignmentId: _assignmentId, html: _html, text: _text, ...summary }: StoredOutboxEmail): OutboxSummary =>
+        summary;
 
       // Few emails: read them all and sort here.
       const few = filter.assignmentId
@@ -388,9 +407,10 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
       const notSent = filter.status === 'sent' ? (await unsent()).filter((e) => !filter.template || e.template === filter.template) : [];
       const unsentPer = new Map<string, number>();
       for (const e of notSent) {
-        // Per part, slice and day (a slice's key begins with its day's).
+        // Per division, slice and day (a slice's key begins with its day's).
         if (!e.slice) continue;
-        const periods = [e.slice, e.slice.slice(0, 10), ...(typeof e.part === 'number' ? [`${e.slice}#${e.part}`] : [])];
+        const divisions = DIVISIONS.flatMap(({ field }) => (typeof e[field] === 'number' ? [`${e.slice}#${field}${e[field]}`] : []));
+        const periods = [e.slice, e.slice.slice(0, 10), ...divisions];
         for (const period of periods) unsentPer.set(period, (unsentPer.get(period) ?? 0) + 1);
       }
       const unsentIn = (period: string) => unsentPer.get(period) ?? 0;
@@ -421,16 +441,18 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
             position += count;
             continue;
           }
-          if (!emails && slice.counts?.parts) {
-            // The parts the page covers, newest first, each by equality.
-            const parts = Object.entries(slice.counts.parts).sort(([a], [b]) => Number(b) - Number(a));
+          const division = emails ? undefined : DIVISIONS.find(({ counts: key }) => slice.counts?.[key]);
+          if (division) {
+            // The seconds (or parts) the page covers, newest first, each by equality.
+            const { field, counts: key } = division;
+            const parts = Object.entries(slice.counts![key]!).sort(([a], [b]) => Number(b) - Number(a));
             for (const [part, partCounts] of parts) {
-              const inPart = counted(partCounts, `${slice._id}#${part}`);
+              const inPart = counted(partCounts, `${slice._id}#${field}${part}`);
               if (!wanted(inPart)) {
                 position += inPart;
                 continue;
               }
-              const all = await outbox.find({ slice: slice._id, part: Number(part) }, SUMMARY).lean<StoredOutboxEmail[]>();
+              const all = await outbox.find({ slice: slice._id, [field]: Number(part) }, SUMMARY).lean<StoredOutboxEmail[]>();
               if (all.length !== partCounts.total) await reopen(slice._id);
               const chosen = all.filter(matches).sort(newestFirst);
               const from = Math.max(0, page.offset - position);
@@ -463,7 +485,7 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
       let closedSlices = 0;
       for (const slice of open) {
         if (sliceEnd(slice._id) > now.getTime() - CLOSE_AFTER_MS) continue;
-        const counts = countSlice(await outbox.find({ slice: slice._id }, { template: 1, part: 1 }).lean());
+        const counts = countSlice(await outbox.find({ slice: slice._id }, { template: 1, second: 1, part: 1 }).lean());
         await slices.updateOne({ _id: slice._id }, { $set: { closed: true, counts } });
         closedSlices += 1;
       }

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { auditEntityKey, type Models, type Recommendation } from '../../store/models';
-import { partOf, sliceOf } from '../../store/outbox';
+import { secondOf, sliceOf } from '../../store/outbox';
 import type { AssignmentStatus } from '../../domain/assignment';
 import { assignmentId } from '../../domain/ids';
 import { countersOf } from '../../domain/tally';
@@ -285,7 +285,7 @@ export async function seedReadModel(input: SeedInput): Promise<SeedResult> {
             to: [`coordinator@${organization}.bench.test`],
             subject: input.sampleEmail.subject,
             slice: sliceOf(new Date(issued)),
-            part: partOf(new Date(issued)),
+            second: secondOf(new Date(issued)),
             assignmentId: id,
             status: 'sent',
             attempts: 1,

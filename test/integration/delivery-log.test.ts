@@ -6,7 +6,7 @@
  */
 import { MIGRATIONS, migrate } from '../../store/migrations';
 import { createRepositories } from '../../store/repositories';
-import { partOf, sliceOf, type OutboxFilter, type OutboxSummary } from '../../store/outbox';
+import { partOf, secondOf, sliceOf, type OutboxFilter, type OutboxSummary } from '../../store/outbox';
 import { startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -24,8 +24,9 @@ const burstStart = (start: number, count: number) => Math.ceil((start + count * 
 
 /**
  * Emails as the store keeps them, straight into the collections: spread over days and slices,
- * bursts included. The later half carries its ten-second part (as recorded now), the earlier half
- * none (as before parts); the last `burst` fill one slice, 0.8 s apart, across all its parts.
+ * bursts included. The last third carries its second (as recorded now), the third before it its
+ * ten-second part (as before seconds), the first third neither (as before parts); the last `burst`
+ * fill one slice, 0.8 s apart, across all its seconds.
  */
 async function seed(count: number, start: number, burst = 0): Promise<void> {
   const { models } = h.api.db;
@@ -47,7 +48,7 @@ async function seed(count: number, start: number, burst = 0): Promise<void> {
       context: assignmentId ? { assignmentId } : {},
       assignmentId,
       slice: sliceOf(at),
-      ...(i >= count / 2 ? { part: partOf(at) } : {}),
+      ...(i >= (2 * count) / 3 ? { second: secondOf(at) } : i >= count / 3 ? { part: partOf(at) } : {}),
       createdAt: at,
       updatedAt: at,
     });
@@ -106,13 +107,19 @@ it('pages exactly as a plain sorted query, before and after its periods are clos
   expect(closed.slices).toBe(await models.outboxSlices.countDocuments({}));
   expect(closed.days).toBe(await models.outboxDays.countDocuments({}));
   expect(await repos.outbox.closeable(new Date(start + 30 * 86_400_000))).toBe(0);
-  // The burst's slice is counted per part; slices of emails recorded before parts are not.
+  // The burst's slice is counted per second, one of emails recorded before seconds per ten
+  // seconds, and slices of emails recorded before parts are not divided.
   const burstSlice = await models.outboxSlices.findById(sliceOf(new Date(burstStart(start, 200)))).lean();
-  expect(Object.keys(burstSlice?.counts?.parts ?? {}).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 12 }, (_, k) => String(k)));
+  expect(Object.keys(burstSlice?.counts?.seconds ?? {}).sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: 120 }, (_, k) => String(k)));
   expect(burstSlice?.counts?.total).toBe(150);
+  expect(burstSlice).not.toHaveProperty('counts.parts');
+  const middle = await models.outboxSlices.findById(sliceOf(new Date(start + 100 * 17 * MINUTE))).lean();
+  expect(Object.keys(middle?.counts?.parts ?? {})).toHaveLength(1);
+  expect(middle).not.toHaveProperty('counts.seconds');
   const early = await models.outboxSlices.findById(sliceOf(new Date(start + 17 * MINUTE))).lean();
   expect(early?.counts?.total).toBe(1);
   expect(early).not.toHaveProperty('counts.parts');
+  expect(early).not.toHaveProperty('counts.seconds');
   await checkEveryPage('closed');
 
   // States change after the periods closed: a sent email fails, a failed one goes out.
@@ -138,7 +145,10 @@ it('pages exactly as a plain sorted query, before and after its periods are clos
   const fresh = await repos.outbox.record({ _id: 'fresh', template: 'assignment-issued', to: ['a@org.test'], subject: 'Новое', html: '<p>новое</p>', text: 'новое', context: { assignmentId: 'rec.org-2.1' } });
   expect(fresh).toMatchObject({ _id: 'fresh', status: 'pending', html: '<p>новое</p>', text: 'новое' });
   expect(await models.outboxSlices.findById(sliceOf(fresh.createdAt!)).lean()).toMatchObject({ closed: false });
-  expect((await models.outbox.findById('fresh').lean()) as unknown as Record<string, unknown>).not.toHaveProperty('html');
+  const stored = (await models.outbox.findById('fresh').lean()) as unknown as Record<string, unknown>;
+  expect(stored).not.toHaveProperty('html');
+  expect(stored).toMatchObject({ second: secondOf(fresh.createdAt!) });
+  expect(stored).not.toHaveProperty('part');
   expect((await repos.outbox.list({}, { limit: 1, offset: 0 })).items.map((e) => e._id)).toEqual(['fresh']);
   expect((await other.outbox.list({}, { limit: 1, offset: 0 })).items.map((e) => e._id)).toEqual(['fresh']);
   await checkEveryPage('with a new email');
