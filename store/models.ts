@@ -107,6 +107,11 @@ export interface AssignmentView {
    * null until counted. See store/tallies.ts.
    */
   listBucket?: string | null;
+  /**
+   * The month of listBucket (`2027-03`): a list scope with few rows a month (one organisation's,
+   * a recommendation to forty) reads a month at once rather than bucket by bucket.
+   */
+  listMonth?: string | null;
   /** While submitted: the review-queue bucket it is counted in (its submission day and a slice). */
   reviewBucket?: string | null;
   /** Open, with a request for a new deadline waiting (domain/tally.ts counter of the same name). */
@@ -363,6 +368,7 @@ const assignmentSchema = new Schema<AssignmentView>(
     tallyDirty: { type: Boolean, default: true },
     extensionPending: { type: Boolean, default: false },
     listBucket: { type: String, default: null },
+    listMonth: { type: String, default: null },
     reviewBucket: { type: String, default: null },
   },
   { timestamps: true, versionKey: false },

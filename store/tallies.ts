@@ -13,7 +13,7 @@
  * One writer keeps them, the tallier in the worker, and it follows the rows:
  * - Every write that may change what a row counts as marks the row `tallyDirty` in the same
  *   write; the row also keeps `tallied`, what the summaries count it as now (its counters and its
- *   bucket), and `listBucket`, the bucket they count it in.
+ *   bucket), and `listBucket`, the bucket they count it in (and `listMonth`, that bucket's month).
  * - A pass reads the dirty rows and works out the net change of each summary. It first stores
  *   that change as a batch, then applies it to each summary document (a document records the last
  *   batch it has, so applying again is a no-op), then marks the rows counted, then drops the batch.
@@ -44,8 +44,8 @@ import { ASSIGNMENT_STATUSES, type AssignmentStatus } from '../domain/assignment
 import type { AssignmentView, Models } from './models';
 import { inParallel } from './serialize';
 
-/** Raised when the documents' layout changes: they are rebuilt from the rows. */
-const FORMAT = 5;
+/** Raised when the documents' layout changes (or what rows are marked with): they are rebuilt from the rows. */
+const FORMAT = 6;
 const META = 'meta';
 const BY_ORGANIZATION = 'org';
 const BY_RECOMMENDATION = 'rec';
@@ -268,6 +268,7 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
    * same lists reads the same counts again and again, and parsing and ordering thousands of
    * buckets each time cost more than reading them. Callers do not change what it returns.
    */
+  let formatCurrent = false;
   const lastRead = new Map<string, { docs: Array<{ _id: string; data?: string }>; buckets: ListBucket[] }>();
   const sameAsLastRead = (key: string, docs: Array<{ _id: string; data?: string }>, work: () => ListBucket[]): ListBucket[] => {
     const last = lastRead.get(key);
@@ -374,7 +375,8 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
     await inParallel(rows, MARK_CONCURRENCY, ([id, version, signature]) =>
       queue(id, async () => {
         // The row is listed in the bucket it is counted in, so the lists and their counts agree.
-        const counted = { tallied: signature, listBucket: bucketFromSignature(signature), reviewBucket: reviewBucketFromSignature(signature) };
+        const listBucket = bucketFromSignature(signature);
+        const counted = { tallied: signature, listBucket, listMonth: listBucket?.slice(0, 7) ?? null, reviewBucket: reviewBucketFromSignature(signature) };
         // Bookkeeping, not a change of the row: its updatedAt stays the projection's.
         const done = await models.assignments.updateOne({ _id: id, version, tallyDirty: true }, { $set: { ...counted, tallyDirty: false } }, { timestamps: false });
         if (done.matchedCount === 0) await models.assignments.updateOne({ _id: id }, { $set: counted }, { timestamps: false });
@@ -517,6 +519,17 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
         batches: doc?.batch ? [doc.batch] : [],
         placeOf: scope.kind === 'ext' ? (signature) => (asksExtension(signature) ? listPlaceOf(signature) : null) : listPlaceOf,
       };
+    },
+
+    /**
+     * Whether the summaries are of this code's format, so every counted row carries what this code
+     * marks rows with (listMonth): not yet while a tallier of the version before, or none, kept
+     * them. Once so, so for good in this process (a format only ever moves forward).
+     */
+    async current(): Promise<boolean> {
+      if (formatCurrent) return true;
+      formatCurrent = (await models.tallies.findById(META).lean())?.data === JSON.stringify({ format: FORMAT, timezone });
+      return formatCurrent;
     },
 
     /** Which phase of a pass the tallier is in, as a token that changes with each. */

@@ -16,7 +16,7 @@ import { loadCalendar } from '../store/calendar';
 import { loadDefaultPolicy } from '../store/policy';
 import type { RecommendationStatus } from '../store/models';
 import type { Repositories } from '../store/repositories';
-import { FIRST_CYCLE, assignmentId } from '../domain/ids';
+import { FIRST_CYCLE } from '../domain/ids';
 import { asArray, FREQUENCY_RU, page, readPolicyJson } from './forms';
 import { PAGE_SIZE, pageOf, pager } from './paging';
 import { csrf } from './session';
@@ -168,15 +168,15 @@ export function createRecommendationPages({
     page(async (req, res) => {
       const rec = await repos.recommendations.get(String(req.params.id));
       if (!rec) throw notFound('Рекомендация не найдена');
-      // One cycle (the latest unless ?cycle= names another) and one page of addressees at a time,
-      // each row read by its id: a recommendation to 2,300 addressees is not one 800 KB page.
+      // One cycle (the latest unless ?cycle= names another) and one page of addressees at a time:
+      // a recommendation to 2,300 addressees is not one 800 KB page.
       const cycles = rec.recurrence ? await repos.assignments.countsByCycle(rec._id) : [];
       const asked = Number(req.query.cycle);
       const cycle = cycles.find((c) => c.cycle === asked)?.cycle ?? cycles[0]?.cycle ?? FIRST_CYCLE;
       const at = pageOf(req);
       const codes = rec.assignees.slice(at.offset, at.offset + PAGE_SIZE);
       const [rows, orgs, counts] = await Promise.all([
-        repos.assignments.byIds(codes.map((organization) => assignmentId({ recommendationId: rec._id, organization, cycle }))),
+        repos.assignments.ofAddressees(rec, cycle, codes),
         repos.organizations.list({ codes }),
         repos.assignments.countsByState(rec._id),
       ]);

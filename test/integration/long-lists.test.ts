@@ -144,6 +144,28 @@ it('pages every organisation\'s rows through the buckets, exactly and in order',
     { cycle: 1, overdue: true },
     { recommendationId: 'rec-1', organization: 'org-02' },
   ]);
+
+  // A narrow scope whose rows are few in a month reads the month at once, not bucket by bucket;
+  // the whole read model's lists read by bucket.
+  const reads = async (filter: AssignmentFilter) => {
+    const queries: Array<Record<string, unknown>> = [];
+    h.api.db.connection.set('debug', (collection: string, method: string, query: Record<string, unknown>) => {
+      if (collection === 'assignments' && method === 'find') queries.push(query);
+    });
+    try {
+      const page = await repos.assignments.list(filter, { limit: 50, offset: 0 });
+      return { rows: page.items.length, byMonth: queries.filter((q) => 'listMonth' in q).length, byBucket: queries.filter((q) => 'listBucket' in q).length };
+    } finally {
+      h.api.db.connection.set('debug', false);
+    }
+  };
+  const rec = await reads({ recommendationId: 'rec-4' });
+  expect(rec).toMatchObject({ rows: 24, byBucket: 0 });
+  expect(rec.byMonth).toBeGreaterThanOrEqual(1);
+  expect(rec.byMonth).toBeLessThanOrEqual(2);
+  const all = await reads({});
+  expect(all).toMatchObject({ rows: 50, byMonth: 0 });
+  expect(all.byBucket).toBeGreaterThan(2);
 });
 
 it('lists what the rebuilt summaries count after they are dropped', async () => {
