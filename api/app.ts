@@ -17,6 +17,7 @@ import { createAssignmentsRouter } from './assignments/router';
 import { createAssignmentService } from './assignments/service';
 import { createCalendarRouter } from './calendar/router';
 import { authenticate } from './auth/middleware';
+import { headerKey, idempotent } from './idempotency';
 import { createAuthRouter } from './auth/router';
 import type { TokenService } from './auth/tokens';
 import { AppError, errorMiddleware, notFoundRoute } from './errors';
@@ -92,7 +93,11 @@ export function createApp({ config, db, temporal, files, tokens, logger, session
     next(new AppError(405, 'method_not_allowed', `Метод ${req.method} для этого адреса не поддерживается`));
   });
   app.use('/api/auth', createAuthRouter({ repos, tokens, docs, rate: { limit: config.LOGIN_RATE_LIMIT, windowSeconds: config.LOGIN_RATE_WINDOW_SECONDS } }));
-  const requireLogin = authenticate({ tokens, repos });
+  // Signed in; and a request that changes something with an Idempotency-Key acts once (api/idempotency.ts).
+  const requireLogin = [
+    authenticate({ tokens, repos }),
+    idempotent({ store: repos.idempotency, keyOf: headerKey, onError: (error) => logger.warn({ err: error }, 'idempotency: an answer was not recorded') }),
+  ];
   app.use('/api/organizations', requireLogin, createOrganizationsRouter({ repos, docs }));
   app.use('/api/users', requireLogin, createUsersRouter({ repos, docs }));
   app.use('/api/settings', requireLogin, createPolicyRouter({ repos, docs }));

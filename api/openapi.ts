@@ -19,8 +19,18 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   404: 'Не найдено (или принадлежит другой организации)',
   409: 'Недопустимый переход или дубликат',
   413: 'Слишком большой запрос или файлы',
+  422: 'Ключ идемпотентности уже использован для другого запроса',
   429: 'Слишком много попыток',
 };
+
+const CHANGES = new Set(['post', 'put', 'patch', 'delete']);
+const IdempotencyHeader = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/)
+    .optional()
+    .describe('Ключ идемпотентности: повтор запроса с тем же ключом (в течение суток) получает ответ первого и ничего не меняет'),
+});
 
 interface RouteSpec {
   summary: string;
@@ -82,14 +92,24 @@ export class ApiDocs {
         ...(other.schema ? { content: { 'application/json': { schema: other.schema } } } : {}),
       };
     }
+    // A signed-in call that changes something takes an Idempotency-Key (api/idempotency.ts): a
+    // repeat of it is answered as the first was (409 while the first still runs, 422 for another request).
+    const keyed = Boolean(spec.roles) && CHANGES.has(method);
     // Any body may be over the parser's limit (1 MB of JSON; files by UPLOAD_MAX_*).
-    const errors = new Set([400, ...(spec.roles ? [401, 403] : []), ...(spec.body || spec.multipart ? [413] : []), ...(spec.errors ?? [])]);
+    const errors = new Set([
+      400,
+      ...(spec.roles ? [401, 403] : []),
+      ...(spec.body || spec.multipart ? [413] : []),
+      ...(keyed ? [409, 422] : []),
+      ...(spec.errors ?? []),
+    ]);
     for (const status of errors) {
       responses[status] = { description: ERROR_DESCRIPTIONS[status] ?? 'Ошибка', content: { 'application/json': { schema: ErrorBody } } };
     }
     const request: RouteConfig['request'] = {};
     if (spec.params) request.params = spec.params;
     if (spec.query) request.query = spec.query;
+    if (keyed) request.headers = IdempotencyHeader;
     // A body is required unless an empty one is valid: the document must refuse what validation refuses.
     const required = (schema: z.ZodType) => !schema.safeParse({}).success;
     if (spec.body) request.body = { required: required(spec.body), content: { 'application/json': { schema: spec.body } } };

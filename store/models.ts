@@ -12,6 +12,7 @@ import { digestRunSchema, type DigestRun } from './digest-runs';
 import { registerOutboxModels } from './outbox';
 export type { OutboxEmail, OutboxStatus, OutboxSummary } from './outbox';
 import { loginAttemptSchema, type LoginAttempt } from './login-attempts';
+import { idempotentRequestSchema, type IdempotentRequest } from './idempotency';
 
 export const ORGANIZATION_KINDS = ['authority', 'department', 'municipality', 'regional', 'center', 'rvci', 'other'] as const;
 export type OrganizationKind = (typeof ORGANIZATION_KINDS)[number];
@@ -508,6 +509,7 @@ export function registerModels(connection: Connection) {
     groups: connection.model<OrganizationGroup>('OrganizationGroup', groupSchema, 'organization_groups'),
     imports: connection.model<ProtocolImport>('ProtocolImport', importSchema, 'imports'),
     loginAttempts: connection.model<LoginAttempt>('LoginAttempt', loginAttemptSchema, 'login_attempts'),
+    idempotentRequests: connection.model<IdempotentRequest>('IdempotentRequest', idempotentRequestSchema, 'idempotent_requests'),
     digestRuns: connection.model<DigestRun>('DigestRun', digestRunSchema, 'digest_runs'),
   };
 }

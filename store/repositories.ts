@@ -31,6 +31,7 @@ import { createDigestRuns } from './digest-runs';
 import { createOutbox } from './outbox';
 import { isBulkOfDuplicates, isDuplicateKey } from './duplicate-key';
 import { createLoginAttempts } from './login-attempts';
+import { createIdempotency } from './idempotency';
 import { versionedCache } from './versioned-cache';
 
 /** The counts a card shows: per state, and overdue (the flag, whatever the state). */
@@ -801,9 +802,10 @@ export function createRepositories(models: Models, options: { timezone: string }
   };
 
   const loginAttempts = createLoginAttempts(models.loginAttempts);
+  const idempotency = createIdempotency(models.idempotentRequests);
   const digestRuns = createDigestRuns(models.digestRuns);
 
-  return { organizations, users, sources, recommendations, assignments, tallies, evidence, audit, outbox, settings, calendar, groups, imports, loginAttempts, digestRuns };
+  return { organizations, users, sources, recommendations, assignments, tallies, evidence, audit, outbox, settings, calendar, groups, imports, loginAttempts, idempotency, digestRuns };
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;

@@ -23,7 +23,7 @@ import { ORGANIZATION_KINDS } from '../store/models';
 import { loadDefaultPolicy } from '../store/policy';
 import type { Repositories } from '../store/repositories';
 import { describePolicy } from './recommendations';
-import { asArray, page, readPolicyJson } from './forms';
+import { asArray, formOnce, page, readPolicyJson } from './forms';
 import { csrf } from './session';
 
 const KIND_RU: Record<string, string> = {
@@ -78,7 +78,7 @@ export function createAdminPages({
 }) {
   const router = Router();
   const admin = [signedIn, only('admin')];
-  const write = [...admin, csrf.csrfSynchronisedProtection];
+  const write = [...admin, csrf.csrfSynchronisedProtection, formOnce(repos)];
   const actor = (req: Request) => actorRef(req.actor!);
   const done = (req: Request, res: Response, text: string, to: string) => {
     req.session.flash = { kind: 'ok', text };

@@ -2,6 +2,8 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { NotificationPolicy } from '../domain/policy';
 import { PolicySchema } from '../api/policy/schema';
+import { formKey, idempotent } from '../api/idempotency';
+import type { Repositories } from '../store/repositories';
 import { russianErrors } from '../api/validate';
 
 /** An async page handler whose errors reach the pages' error handler. */
@@ -9,6 +11,13 @@ export const page =
   (fn: (req: Request, res: Response) => Promise<void>): RequestHandler =>
   (req, res, next) =>
     void fn(req, res).catch(next);
+
+/**
+ * A form sent twice (a double click, a reload that sends it again) acts once: put after the
+ * route's sign-in, role and CSRF checks (after multer on upload forms), it answers a repeat of
+ * the form's `_idem` key as the first request was answered (api/idempotency.ts).
+ */
+export const formOnce = (repos: Pick<Repositories, 'idempotency'>): RequestHandler => idempotent({ store: repos.idempotency, keyOf: formKey });
 
 /** A form field that may come once, several times (checkboxes) or not at all, as a list. */
 export const asArray = (value: unknown): string[] =>

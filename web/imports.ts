@@ -9,7 +9,7 @@ import { actorRef } from '../api/auth/middleware';
 import { AppError } from '../api/errors';
 import type { ConfirmInput, ImportService } from '../api/imports/service';
 import type { Repositories } from '../store/repositories';
-import { FREQUENCY_RU, page } from './forms';
+import { formOnce, FREQUENCY_RU, page } from './forms';
 import { csrf } from './session';
 
 
@@ -33,6 +33,7 @@ export function createImportPages({
     '/imports/new',
     ...staff,
     csrf.csrfSynchronisedProtection,
+    formOnce(repos),
     page(async (req, res) => {
       const text = String((req.body as { text?: unknown }).text ?? '');
       try {
@@ -57,6 +58,7 @@ export function createImportPages({
     '/imports/:id/confirm',
     ...staff,
     csrf.csrfSynchronisedProtection,
+    formOnce(repos),
     page(async (req, res) => {
       const id = String(req.params.id);
       const body = req.body as Record<string, string | undefined>;

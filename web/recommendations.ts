@@ -17,7 +17,7 @@ import { loadDefaultPolicy } from '../store/policy';
 import type { RecommendationStatus } from '../store/models';
 import type { Repositories } from '../store/repositories';
 import { FIRST_CYCLE } from '../domain/ids';
-import { asArray, FREQUENCY_RU, page, readPolicyJson } from './forms';
+import { asArray, formOnce, FREQUENCY_RU, page, readPolicyJson } from './forms';
 import { PAGE_SIZE, pageOf, pager } from './paging';
 import { csrf } from './session';
 
@@ -125,6 +125,7 @@ export function createRecommendationPages({
     signedIn,
     only(...STAFF_ROLES),
     csrf.csrfSynchronisedProtection,
+    formOnce(repos),
     page(async (req, res) => {
       const form = NewForm.safeParse(req.body);
       if (!form.success) {
@@ -201,6 +202,7 @@ export function createRecommendationPages({
     signedIn,
     only(...STAFF_ROLES),
     csrf.csrfSynchronisedProtection,
+    formOnce(repos),
     page(async (req, res) => {
       const id = String(req.params.id);
       const reason = String((req.body as { reason?: unknown }).reason ?? '').trim();

@@ -34,7 +34,7 @@ import { createAdminPages } from './admin';
 import { createImportPages } from './imports';
 import { createRecommendationPages } from './recommendations';
 import { buildReport, reportPeriod, reportWorkbook } from './report';
-import { page } from './forms';
+import { formOnce, page } from './forms';
 import { PAGE_SIZE, pageOf, pager } from './paging';
 import { csrf } from './session';
 import { withoutNul } from '../api/validate';
@@ -114,6 +114,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     (req, _res, next) =>
       next(roles.includes(req.actor!.role) ? undefined : new AppError(403, 'forbidden', 'Эта страница не для вашей роли'));
   const actor = (req: Request): Actor => req.actor!;
+  const once = formOnce(repos);
   const flash = (req: Request, kind: 'ok' | 'error', text: string) => void (req.session.flash = { kind, text });
 
   // --- entry -----------------------------------------------------------------------------------
@@ -342,6 +343,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     only('executor'),
     load,
     upload,
+    once,
     page(async (req, res) => {
       const uploaded = (req.files as Express.Multer.File[] | undefined) ?? [];
       try {
@@ -364,6 +366,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     signedIn,
     only('executor'),
     csrf.csrfSynchronisedProtection,
+    once,
     load,
     page(async (req, res) => {
       const form = ExtensionForm.safeParse(req.body);
@@ -379,6 +382,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     signedIn,
     only(...STAFF_ROLES),
     csrf.csrfSynchronisedProtection,
+    once,
     load,
     page(async (req, res) => {
       const form = ReviewForm.safeParse(req.body);
@@ -399,6 +403,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     signedIn,
     only(...STAFF_ROLES),
     csrf.csrfSynchronisedProtection,
+    once,
     load,
     page(async (req, res) => {
       const form = DecisionForm.safeParse(req.body);

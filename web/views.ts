@@ -3,6 +3,7 @@
  * and helpers that write what people read in Russian: dates DD.MM.YYYY in the authority's zone,
  * states, documents. Every value is escaped: the only {{{ }}} is the layout's page body.
  */
+import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { Express } from 'express';
 import { create } from 'express-handlebars';
@@ -42,6 +43,8 @@ export function installViews(app: Express, { timezone, dir }: { timezone: string
       isoDate: (value: string | Date) => DateTime.fromJSDate(new Date(value), { zone: timezone }).toISODate(),
       status: (value: AssignmentStatus) => statusRu(value),
       role: (value: string) => ROLE_RU[value] ?? value,
+      /** A new key each time a form is shown: the form sent twice acts once (web/forms.ts, formOnce). */
+      idempotencyKey: () => randomUUID(),
       event: (value: string) => EVENT_RU[value] ?? value,
       /** Who acted: a person's address, or «система» for the timers and the worker. */
       who: (value: string) => (value === 'system' ? 'система' : value),

@@ -61,6 +61,15 @@ async function signIn(email: string, width = 1280): Promise<Page> {
   return page;
 }
 
+/** The group of the three test organisations, as the letters name their addressees (a PUT: made once, kept). */
+async function ensureGroup() {
+  const group = await h.request('PUT', '/api/groups/municipal-education-authorities', {
+    token: tokens.admin,
+    json: { name: 'Органы местного самоуправления, осуществляющие управление в сфере образования', phrases: ['муниципальные координаторы'], members: ['org-a', 'org-b', 'org-c'] },
+  });
+  expect(group.status).toBe(200);
+}
+
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 
 async function signOut(page: Page) {
@@ -173,11 +182,7 @@ describe('pages in a browser', () => {
   });
 
   it('lets a curator issue from the form and from a pasted letter', async () => {
-    const group = await h.request('PUT', '/api/groups/municipal-education-authorities', {
-      token: tokens.admin,
-      json: { name: 'Органы местного самоуправления, осуществляющие управление в сфере образования', phrases: ['муниципальные координаторы'], members: ['org-a', 'org-b', 'org-c'] },
-    });
-    expect(group.status).toBe(200);
+    await ensureGroup();
     const page = await signIn('curator@kontrol.test');
 
     // The form: a group of addressees, a deadline on a Saturday moved to the Friday before.
@@ -211,6 +216,55 @@ describe('pages in a browser', () => {
     await page.context().close();
   });
 
+  it('acts once when a button is double-clicked: issuing from the form, confirming an import, sending evidence', async () => {
+    const { models } = h.api.db;
+    await ensureGroup();
+    const page = await signIn('curator@kontrol.test');
+    await page.goto(`${h.api.url}/recommendations/new`);
+    await page.getByLabel('Номер').fill('941');
+    await page.getByLabel('Дата', { exact: true }).fill('2020-09-25');
+    const text = 'Обеспечить участие педагогов в вебинаре: двойной щелчок';
+    await page.getByLabel('Текст рекомендации').fill(text);
+    await page.getByLabel(/Органы местного самоуправления/).check();
+    await page.getByLabel('Срок').fill('2099-11-30');
+    await doubleClick(page.getByRole('button', { name: 'Создать и выдать' }));
+    // The card it was issued from (its message may be gone: the two requests share one session).
+    await reached(page, /^\/recommendations\/(?!new$)[\w-]+$/);
+    await expectText(page.locator('.rec-text'), text);
+    const created = await models.recommendations.find({ text }, { _id: 1 }).lean();
+    expect(created).toHaveLength(1);
+    expect(await models.assignments.countDocuments({ recommendationId: created[0]._id })).toBe(3);
+
+    const importsBefore = await models.imports.countDocuments({});
+    await page.goto(`${h.api.url}/imports/new`);
+    await page.getByLabel('Текст документа').fill(readFileSync(path.resolve(__dirname, '../fixtures/letters/000_f5c9a93b07d8db0d.txt'), 'utf8'));
+    await doubleClick(page.getByRole('button', { name: 'Прочитать' }));
+    await reached(page, /^\/imports\/(?!new$)[\w-]+$/);
+    expect(await models.imports.countDocuments({})).toBe(importsBefore + 1);
+    const recommendationsBefore = await models.recommendations.countDocuments({});
+    await doubleClick(page.getByRole('button', { name: 'Подтвердить и выдать отмеченные' }));
+    // All three issued, and after a moment still only those three.
+    await eventually(async () => ((await models.recommendations.countDocuments({})) >= recommendationsBefore + 3 ? true : undefined));
+    await page.waitForLoadState('load');
+    await page.waitForTimeout(1_000);
+    expect(await models.recommendations.countDocuments({})).toBe(recommendationsBefore + 3);
+    await page.context().close();
+
+    await h.createUser('executor@org-c.test', 'executor', 'org-c');
+    const executor = await signIn('executor@org-c.test');
+    const own = (await models.assignments.findOne({ recommendationId: created[0]._id, organization: 'org-c' }, { _id: 1 }).lean())!._id;
+    await eventually(async () => ((await h.request('GET', `/api/assignments/${own}`, { token: tokens.curator })).body.history?.length ? true : undefined));
+    await executor.goto(`${h.api.url}/assignments/${own}`);
+    await executor.getByLabel('Что сделано').fill('Педагоги участвовали');
+    await executor.getByLabel(/^Файлы/).setInputFiles([{ name: 'Список участников.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF список') }]);
+    await doubleClick(executor.getByRole('button', { name: 'Отправить на проверку' }));
+    await eventually(async () => ((await models.evidence.countDocuments({ assignmentId: own })) > 0 ? true : undefined));
+    await executor.waitForLoadState('load');
+    await executor.waitForTimeout(1_000);
+    expect(await models.evidence.countDocuments({ assignmentId: own })).toBe(1);
+    await executor.context().close();
+  });
+
   it('shows another organisation’s assignment to nobody: the same 404 as for none at all', async () => {
     const page = await signIn('executor@org-b.test');
     const res = await page.goto(`${h.api.url}/assignments/${assignmentId}`);
@@ -228,6 +282,26 @@ describe('pages in a browser', () => {
     await page.context().close();
   });
 });
+
+/**
+ * Two clicks as a person makes them, a tenth of a second apart: by the second the first request is
+ * on its way (Playwright's dblclick comes so fast that the browser drops the first submission
+ * before it is sent).
+ */
+async function doubleClick(locator: import('playwright-core').Locator) {
+  await locator.scrollIntoViewIfNeeded();
+  const box = (await locator.boundingBox())!;
+  const page = locator.page();
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.waitForTimeout(100);
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+}
+
+/** Waits for the page to be at a path and loaded; a navigation a second click aborted is no failure. */
+async function reached(page: Page, path: RegExp) {
+  await eventually(async () => (path.test(new URL(page.url()).pathname) ? true : undefined), 15_000, `page ${path}`);
+  await page.waitForLoadState('load');
+}
 
 async function expectText(locator: import('playwright-core').Locator, text: string) {
   await locator.first().waitFor({ timeout: 10_000 });
