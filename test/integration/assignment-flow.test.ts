@@ -30,10 +30,18 @@ async function issued(overrides: Record<string, unknown> = {}) {
   return issue.body as { id: string; status: string; assignments: Array<{ id: string; organization: string; due: string }> };
 }
 
+/**
+ * The assignment once its history has an entry of this type and its state has caught up with its
+ * latest entry: the projection writes the history entry first and the row after
+ * (workers/activities/projection.ts).
+ */
 async function waitForHistory(id: string, type: string, token = tokens.curator) {
   return eventually(async () => {
     const res = await h.request('GET', `/api/assignments/${id}`, { token });
-    return res.body.history?.some((e: { type: string }) => e.type === type) ? res.body : undefined;
+    const history = (res.body.history ?? []) as Array<{ type: string; status?: string; overdue?: boolean }>;
+    const latest = history.at(-1);
+    const caughtUp = latest !== undefined && (latest.status === undefined || latest.status === res.body.status) && (latest.overdue === undefined || latest.overdue === res.body.overdue);
+    return caughtUp && history.some((e) => e.type === type) ? res.body : undefined;
   }, 20_000, `${type} in the history of ${id}`);
 }
 
