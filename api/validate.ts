@@ -8,6 +8,7 @@ import type { ParamsDictionary } from 'express-serve-static-core';
 import { z } from 'zod';
 import { pluralRu } from '../domain/policy';
 import { validationError } from './errors';
+import { russianErrors } from './russian-errors';
 
 interface Schemas<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType> {
   params?: P;
@@ -15,8 +16,7 @@ interface Schemas<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>
   body?: B;
 }
 
-/** Zod's own messages, for checks that carry none of ours, in Russian like every message the API sends. */
-export const russianErrors = z.locales.ru().localeError;
+export { russianErrors } from './russian-errors';
 
 export function validate<
   P extends z.ZodType = z.ZodType<ParamsDictionary>,
