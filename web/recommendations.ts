@@ -7,9 +7,10 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { FREQUENCIES } from '../domain/cycles';
 import { isoDateIn, resolveDeadline, type NonWorkingDayRule } from '../domain/deadline';
-import { describeOffset, type NotificationPolicy } from '../domain/policy';
+import { describeOffset, pluralRu, type NotificationPolicy } from '../domain/policy';
 import { READ_ALL_ROLES, STAFF_ROLES, type Role } from '../domain/roles';
 import { AppError, notFound } from '../api/errors';
+import { russianErrors } from '../api/validate';
 import { actorRef } from '../api/auth/middleware';
 import type { NewRecommendation, RecommendationService } from '../api/recommendations/service';
 import { loadCalendar } from '../store/calendar';
@@ -40,6 +41,20 @@ const NewForm = z.object({
   recurrence: z.enum(['', 'yearly', 'quarterly', 'monthly']).default(''),
   policy: z.string().max(20_000).default(''),
 });
+
+/** The form's fields as their labels name them, for the messages about them. */
+const NEW_FORM_FIELDS: Record<string, string> = {
+  kind: 'Вид',
+  number: 'Номер',
+  date: 'Дата',
+  title: 'Заголовок',
+  text: 'Текст рекомендации',
+  groups: 'Группы',
+  assignees: 'Организации',
+  due: 'Срок',
+  recurrence: 'Повторение',
+  policy: 'Политика',
+};
 
 export function describePolicy(policy: NotificationPolicy): string[] {
   const audience: Record<string, string> = { coordinator: 'координаторам', head: 'руководителю', curator: 'куратору', observers: 'наблюдателям' };
@@ -127,9 +142,10 @@ export function createRecommendationPages({
     csrf.csrfSynchronisedProtection,
     formOnce(repos),
     page(async (req, res) => {
-      const form = NewForm.safeParse(req.body);
+      const form = NewForm.safeParse(req.body, { error: russianErrors });
       if (!form.success) {
-        res.status(400).render('recommendation-new', await formData(req.body, form.error.issues.map((i) => i.message)));
+        const errors = form.error.issues.map((i) => `${NEW_FORM_FIELDS[String(i.path[0])] ?? 'Форма'}: ${i.message}`);
+        res.status(400).render('recommendation-new', await formData(req.body, errors));
         return;
       }
       const f = form.data;
@@ -153,7 +169,7 @@ export function createRecommendationPages({
         const rec = await recommendations.create(input, actor);
         await repos.audit.record({ actor, action: 'created', entity: { kind: 'recommendation', id: rec._id }, details: { via: 'page' } });
         const { assignments } = await recommendations.issue(rec._id, actor);
-        req.session.flash = { kind: 'ok', text: `Рекомендация выдана: ${assignments.length} ${assignments.length === 1 ? 'адресат' : 'адресатов'}` };
+        req.session.flash = { kind: 'ok', text: `Рекомендация выдана ${assignments.length} ${pluralRu(assignments.length, ['адресату', 'адресатам', 'адресатам'])}` };
         res.redirect(303, `/recommendations/${encodeURIComponent(rec._id)}`);
       } catch (error) {
         if (!(error instanceof AppError) || error.status >= 500) throw error;

@@ -64,6 +64,17 @@ const ReviewForm = z.object({ decision: z.enum(['accept', 'return']), comment: z
 const ExtensionForm = z.object({ until: z.string().regex(/^\d{4}-\d{2}-\d{2}$/), reason: z.string().trim().min(3).max(5000) });
 const DecisionForm = z.object({ approve: z.enum(['yes', 'no']), comment: z.string().trim().max(10_000).default('') });
 
+/**
+ * As large as the largest form a person can fill within its fields' limits, so that no form is
+ * refused for its size with everything typed lost: a pasted letter (200,000 characters) and the
+ * confirmation of its drafts (each item's text up to 20,000) are up to 1.2 MB and a few MB once
+ * percent-encoded (six bytes a Cyrillic letter). A recommendation's text of 20,000 Cyrillic
+ * letters (120 KB) was refused at 64 KB.
+ */
+const FORM_BODY_LIMIT = '4mb';
+/** Fields of one form: five per item of an import's drafts, and a letter may have a hundred items. */
+const FORM_FIELDS_LIMIT = 1000;
+
 /** Only a path on this site: never an absolute URL an attacker planted in ?next=. */
 function safeNext(value: string | undefined): string | undefined {
   return value && /^\/(?!\/)[\w\-./?=&%]*$/.test(value) ? value : undefined;
@@ -74,7 +85,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
   const router = Router();
   router.use('/static', express.static(path.resolve(__dirname, 'public'), { maxAge: '1h', index: false }));
   router.use(session);
-  router.use(express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 }));
+  router.use(express.urlencoded({ extended: false, limit: FORM_BODY_LIMIT, parameterLimit: FORM_FIELDS_LIMIT }));
   // A NUL typed into a form cannot be stored (PostgreSQL under FerretDB): kept as U+FFFD, as in the API.
   router.use((req, _res, next) => {
     if (req.body) req.body = withoutNul(req.body);
@@ -101,6 +112,8 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
         return res.status(401).render('error', { title: 'Нужен вход', message: 'Сеанс истёк: войдите снова', layout: 'main' });
       }
       req.actor = { id: user._id, email: user.email, name: user.name, role: user.role, organization: user.organization };
+      // A signed-in page is never kept: after logout the Back button must not show it again.
+      res.set('Cache-Control', 'no-store');
       const org = user.organization ? await repos.organizations.get(user.organization) : null;
       res.locals.user = { ...req.actor, organizationName: org?.name ?? null, staff: STAFF_ROLES.includes(user.role), executor: user.role === 'executor' };
       res.locals.csrfToken = csrf.generateToken(req);

@@ -196,7 +196,7 @@ describe('pages in a browser', () => {
     await expectText(page.locator('#due-preview'), '31.10.2099 — нерабочий день: срок 30.10.2099');
     await shot(page, '09-recommendation-new');
     await page.getByRole('button', { name: 'Создать и выдать' }).click();
-    await expectText(page.getByRole('status').first(), 'Рекомендация выдана: 3 адресатов');
+    await expectText(page.getByRole('status').first(), 'Рекомендация выдана 3 адресатам');
     await expectText(page.locator('.facts'), '30.10.2099');
     await shot(page, '10-recommendation');
 

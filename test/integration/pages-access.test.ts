@@ -45,7 +45,7 @@ function client() {
     });
     const set = res.headers.get('set-cookie');
     if (set) cookie = set.split(';')[0];
-    return { status: res.status, location: res.headers.get('location'), html: await res.text() };
+    return { status: res.status, location: res.headers.get('location'), cacheControl: res.headers.get('cache-control'), html: await res.text() };
   };
   const token = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
   return {
@@ -294,14 +294,46 @@ describe('pages as every role', () => {
     }
   });
 
-  it('ends the session on the server at logout', async () => {
+  it('ends the session on the server at logout, and no private page stays in the browser for the Back button', async () => {
     const c = client();
     await c.login(EMAIL.executor);
     const page = await c.call('GET', '/my');
     expect(page.status).toBe(200);
+    expect(page.cacheControl).toBe('no-store');
+    expect((await c.call('GET', `/assignments/${own}`)).cacheControl).toBe('no-store');
     expect((await c.call('POST', '/logout', { _csrf: c.token(page.html) })).location).toBe('/login');
     // The same cookie again: the session it named is gone.
     expect((await c.call('GET', '/my')).status).toBe(303);
+  });
+
+  it('takes a recommendation text as long as its field allows, and gives it back when the form is refused', async () => {
+    const c = client();
+    await c.login(EMAIL.curator);
+    const form = await c.call('GET', '/recommendations/new');
+    expect(form.html).toContain('maxlength="20000"');
+    const text = 'ж'.repeat(20_000);
+    // No addressee: refused for that, with everything typed kept.
+    const res = await c.call('POST', '/recommendations/new', { _csrf: c.token(form.html), kind: 'letter', number: '12', date: '2026-11-02', text, due: '2099-05-31' });
+    expect(res.status).not.toBe(413);
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.html).toContain(text);
+    expect(res.html).toContain('value="12"');
+    // A field over its limit is named, in Russian.
+    const long = await c.call('POST', '/recommendations/new', { _csrf: c.token(form.html), kind: 'letter', number: '1'.repeat(51), date: '2026-11-02', text, due: '2099-05-31', assignees: 'org-a' });
+    expect(long.status).toBe(400);
+    expect(long.html).toContain('Номер: не длиннее 50 символов');
+    expect(long.html).toContain(text);
+  });
+
+  it('leads staff back from an assignment to its recommendation, a page every staff role may open', async () => {
+    for (const who of ['curator', 'observer', 'admin'] as const) {
+      const c = client();
+      await c.login(EMAIL[who]);
+      const page = await c.call('GET', `/assignments/${own}`);
+      const back = /<p class="crumbs"><a href="([^"]+)">← ([^<]+)<\/a>/.exec(page.html);
+      expect({ who, back: back?.slice(1) }).toEqual({ who, back: [`/recommendations/${own.split('.')[0]}`, 'Рекомендация'] });
+      expect({ who, status: (await c.call('GET', back![1])).status }).toEqual({ who, status: 200 });
+    }
   });
 
   it('never follows ?next= off the site', async () => {
