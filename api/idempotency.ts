@@ -16,7 +16,6 @@
  * The middlewares on npm take the key from a header only and keep it in memory or Redis; forms
  * cannot set headers without a script, and the keys here live in the node's own store.
  */
-import { createHash } from 'node:crypto';
 import type { Request, RequestHandler, Response } from 'express';
 import type { Idempotency, IdempotentAnswer } from '../store/idempotency';
 import { AppError } from './errors';
@@ -46,11 +45,11 @@ export const formKey = (req: Request) => {
   return typeof value === 'string' ? value : undefined;
 };
 
-/** What makes two requests the same request: method, path and query, and the body (files by name and size). */
+/** What makes two requests the same request: method, path and query, and the body (files by name and size); the store keeps its hash. */
 function requestOf(req: Request): string {
   const body = req.body && typeof req.body === 'object' ? Object.fromEntries(Object.entries(req.body as Record<string, unknown>).filter(([k]) => !NOT_THE_REQUEST.has(k)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : null;
   const files = ((req.files as Express.Multer.File[] | undefined) ?? []).map((f) => [f.originalname, f.size]);
-  return createHash('sha256').update(JSON.stringify([req.method, req.originalUrl, body, files])).digest('hex');
+  return JSON.stringify([req.method, req.originalUrl, body, files]);
 }
 
 function replay(req: Request, res: Response, answer: IdempotentAnswer): void {
