@@ -263,12 +263,13 @@ function mergeBuckets(into: Record<string, ClassCounts>, from: Record<string, Cl
 
 export function createTallies(models: Models, options: { queue: Queue; timezone: string }) {
   const { queue, timezone } = options;
+  /** Whether the summaries were found of this code's format (see `current`). */
+  let formatCurrent = false;
   /**
    * A list scope's buckets as last worked out from its documents' data, by scope: a page of the
    * same lists reads the same counts again and again, and parsing and ordering thousands of
    * buckets each time cost more than reading them. Callers do not change what it returns.
    */
-  let formatCurrent = false;
   const lastRead = new Map<string, { docs: Array<{ _id: string; data?: string }>; buckets: ListBucket[] }>();
   const sameAsLastRead = (key: string, docs: Array<{ _id: string; data?: string }>, work: () => ListBucket[]): ListBucket[] => {
     const last = lastRead.get(key);
