@@ -15,6 +15,8 @@
  *   emails of the one or two slices it covers, each by equality. A slice is counted per second
  *   too, so a page in a burst (issuing 2,300 emails at 46 a second fills a slice with 2,300)
  *   reads the seconds it covers, not the whole slice (nor, as before, ten seconds of 460 emails).
+ *   While a slice is open, the worker counts each of its seconds a few seconds after it ends
+ *   (`running`), so a page right after a burst reads whole only the last few seconds.
  * - The states change, though: the few emails not sent (failed, pending) are read by state, and a
  *   page of sent emails counts a slice as its emails less its unsent ones.
  * - One assignment's emails are read by `assignmentId`, a top-level copy of the context's.
@@ -94,6 +96,12 @@ interface OutboxSlice {
   day: string;
   closed: boolean;
   counts?: PeriodCounts;
+  /**
+   * While the slice is open: its seconds up to `through` counted (each once it is over by
+   * COUNT_SECOND_AFTER_MS), so a page reads only the seconds after it whole. A second absent from
+   * `seconds` holds no email. Dropped when the slice is closed or found to hold other than this says.
+   */
+  running?: { through: number; seconds: Record<string, PeriodCounts> };
 }
 
 interface OutboxDay {
@@ -101,6 +109,9 @@ interface OutboxDay {
   closed: boolean;
   counts?: PeriodCounts;
 }
+
+/** Part of a slice as a page walks it: counted (read when the page covers it), or read already. */
+type SlicePart = { period: string; counts: PeriodCounts; query: Record<string, unknown> } | { emails: StoredOutboxEmail[] };
 
 export interface OutboxFilter {
   status?: OutboxStatus;
@@ -118,6 +129,16 @@ const SLICE_MINUTES = 2;
  * (one machine). An email whose write stalls longer reopens its slice (record, list).
  */
 const CLOSE_AFTER_MS = 60_000;
+/**
+ * A second of an open slice is counted this long after it ended: longer than an email's write
+ * takes (a few milliseconds; seconds under a stall). A write that takes longer than half of it
+ * looks whether its second was counted meanwhile, and if so has it counted anew (record); a page
+ * that finds a second holding other than its count does the same (list); and the slice is
+ * counted afresh, whole, when it is closed.
+ */
+const COUNT_SECOND_AFTER_MS = 5_000;
+/** More uncounted seconds than this (the worker is behind, or down) and a page reads the slice whole. */
+const MAX_UNCOUNTED_SECONDS = 20;
 
 /** The slice an instant falls in: `2026-12-04T17:25` covers 17:50–17:52 UTC. Keys sort as time does. */
 export function sliceOf(at: Date): string {
@@ -146,6 +167,9 @@ function sliceEnd(slice: string): number {
   const [hour, tenth] = slice.split(':');
   return Date.parse(`${hour}:00:00.000Z`) + (Number(tenth) + 1) * SLICE_MINUTES * 60_000;
 }
+
+/** When a second of a slice ends. */
+const secondEnd = (slice: string, second: number) => sliceEnd(slice) - (SLICE_MINUTES * 60 - second - 1) * 1000;
 
 const dayEnd = (day: string) => Date.parse(`${day}T00:00:00.000Z`) + 86_400_000;
 
@@ -183,7 +207,13 @@ const bodySchema = new Schema<OutboxBody>({ _id: { type: String, required: true 
 
 const countsSchema = { total: Number, templates: { type: Schema.Types.Mixed }, seconds: { type: Schema.Types.Mixed }, parts: { type: Schema.Types.Mixed } };
 const sliceSchema = new Schema<OutboxSlice>(
-  { _id: { type: String, required: true }, day: { type: String, required: true }, closed: { type: Boolean, required: true }, counts: countsSchema },
+  {
+    _id: { type: String, required: true },
+    day: { type: String, required: true },
+    closed: { type: Boolean, required: true },
+    counts: countsSchema,
+    running: { through: Number, seconds: { type: Schema.Types.Mixed } },
+  },
   { versionKey: false },
 );
 sliceSchema.index({ day: 1 });
@@ -265,7 +295,7 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
    * (a stall past the closing margin) would cause: opened again, for the closer to count anew.
    */
   async function reopen(slice: string): Promise<void> {
-    await slices.updateOne({ _id: slice }, { $set: { closed: false }, $unset: { counts: 1 } });
+    await slices.updateOne({ _id: slice }, { $set: { closed: false }, $unset: { counts: 1, running: 1 } });
     await days.updateOne({ _id: slice.slice(0, 10) }, { $set: { closed: false }, $unset: { counts: 1 } });
     await dayIndex.changed();
   }
@@ -274,6 +304,53 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
     const [failed, pending] = await Promise.all([outbox.find({ status: 'failed' }, SUMMARY).lean<StoredOutboxEmail[]>(), outbox.find({ status: 'pending' }, SUMMARY).lean<StoredOutboxEmail[]>()]);
     return [...failed, ...pending];
   };
+
+  /**
+   * A slice's emails in parts, newest first, each either counted (read by equality when a page
+   * covers it) or read already: a closed slice's seconds (or ten-second parts, or the slice whole)
+   * by its counts; an open slice's seconds counted so far by its running counts, after those it
+   * has not counted yet, read one by one; or, when it has none or too many of those, the slice whole.
+   */
+  async function partsOf(slice: OutboxSlice, now: Date): Promise<SlicePart[]> {
+    if (slice.closed && slice.counts) {
+      const division = DIVISIONS.find(({ counts: key }) => slice.counts![key]);
+      if (!division) return [{ period: slice._id, counts: slice.counts, query: { slice: slice._id } }];
+      return countedParts(slice._id, division.field, slice.counts[division.counts]!);
+    }
+    const running = slice.running;
+    const last = now.getTime() >= sliceEnd(slice._id) ? SLICE_MINUTES * 60 - 1 : Math.min(SLICE_MINUTES * 60 - 1, secondOf(now) + 1);
+    const uncounted = running ? Array.from({ length: Math.max(0, last - running.through) }, (_, k) => last - k) : [];
+    if (!running || uncounted.length > MAX_UNCOUNTED_SECONDS) return [{ emails: await sliceEmails(slice._id) }];
+    const recent = await Promise.all(uncounted.map((second) => outbox.find({ slice: slice._id, second }, SUMMARY).lean<StoredOutboxEmail[]>()));
+    return [...recent.map((emails) => ({ emails })), ...countedParts(slice._id, 'second', running.seconds)];
+  }
+
+  /**
+   * Counts an open slice's seconds that are over by the margin and not counted yet, each read by
+   * equality (a few emails each, even in a burst); returns how many it counted.
+   */
+  async function countSeconds(slice: OutboxSlice, now: Date): Promise<number> {
+    const last = Math.min(SLICE_MINUTES * 60 - 1, Math.floor((now.getTime() - COUNT_SECOND_AFTER_MS - (sliceEnd(slice._id) - SLICE_MINUTES * 60_000)) / 1000) - 1);
+    const first = (slice.running?.through ?? -1) + 1;
+    if (last < first) return 0;
+    const seconds = { ...slice.running?.seconds };
+    const todo = Array.from({ length: last - first + 1 }, (_, k) => first + k);
+    // A few at a time: a worker catching up after a pause must not take every connection.
+    for (let i = 0; i < todo.length; i += 4) {
+      const read = await Promise.all(todo.slice(i, i + 4).map((second) => outbox.find({ slice: slice._id, second }, { template: 1 }).lean()));
+      read.forEach((emails, k) => {
+        if (emails.length > 0) seconds[String(todo[i + k])] = countPeriod(emails);
+      });
+    }
+    // Not onto a slice closed meanwhile.
+    await slices.updateOne({ _id: slice._id, closed: false }, { $set: { running: { through: last, seconds } } });
+    return todo.length;
+  }
+
+  const countedParts = (slice: string, field: 'second' | 'part', counts: Record<string, PeriodCounts>): SlicePart[] =>
+    Object.entries(counts)
+      .sort(([a], [b]) => Number(b) - Number(a))
+      .map(([n, its]) => ({ period: `${slice}#${field}${n}`, counts: its, query: { slice, [field]: Number(n) } }));
 
   const repository = {
     /** After day documents were written around this repository (the benchmark's seed): read anew. */
@@ -308,6 +385,7 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
       if (entries.length === 0) return [];
       const now = new Date();
       const slice = sliceOf(now);
+      const second = secondOf(now);
       const retry = options.retryAt ? { retryAt: options.retryAt } : {};
       // Slice first, then the bodies, then the emails: whatever the log lists has both.
       await ensureSlice(slice);
@@ -320,18 +398,19 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
           attempts: 0,
           ...retry,
           slice,
-          second: secondOf(now),
+          second,
           assignmentId: summary.context.assignmentId ?? null,
           // The slice's instant, not a later one of mongoose's.
           createdAt: now,
           updatedAt: now,
         })),
       );
-      // Closed meanwhile (this write stalled past the closing margin): counted again. Nothing
-      // closes a slice before its end and the margin, so a write done well before that need not look.
-      if (inserted.size > 0 && Date.now() > sliceEnd(slice) + CLOSE_AFTER_MS / 2) {
-        const [s, d] = await Promise.all([slices.findById(slice, { closed: 1 }).lean(), days.findById(slice.slice(0, 10), { closed: 1 }).lean()]);
-        if (s?.closed || d?.closed) await reopen(slice);
+      // Closed or its second counted meanwhile (this write stalled past a margin): counted again.
+      // Nothing counts a second before its end and the margin, nor closes a slice before its end
+      // and the larger margin, so a write done well before that need not look.
+      if (inserted.size > 0 && Date.now() > secondEnd(slice, second) + COUNT_SECOND_AFTER_MS / 2) {
+        const [s, d] = await Promise.all([slices.findById(slice, { closed: 1, running: 1 }).lean(), days.findById(slice.slice(0, 10), { closed: 1 }).lean()]);
+        if (s?.closed || d?.closed || (s?.running?.through ?? -1) >= second) await reopen(slice);
       }
       // As written: no need to read them back.
       return entries.filter((e) => inserted.has(e._id)).map((e) => ({ ...e, status: 'pending' as const, attempts: 0, ...retry, createdAt: now, updatedAt: now }));
@@ -419,8 +498,13 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
       const items: OutboxSummary[] = [];
       let position = 0;
       const wanted = (count: number) => count > 0 && items.length < page.limit && position + count > page.offset;
-      const allDays = await dayIndex.get();
-      for (const day of allDays) {
+      /** Takes the page's share of a part's emails (those matching, newest first). */
+      const take = (emails: StoredOutboxEmail[]) => {
+        const from = Math.max(0, page.offset - position);
+        items.push(...emails.sort(newestFirst).slice(from, from + page.limit - items.length).map(strip));
+      };
+      const now = new Date();
+      for (const day of await dayIndex.get()) {
         if (day.closed && day.counts) {
           const count = counted(day.counts, day._id);
           if (!wanted(count)) {
@@ -430,46 +514,30 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
         }
         const daySlices = (await slices.find({ day: day._id }).lean()).sort((a, b) => (a._id < b._id ? 1 : -1));
         for (const slice of daySlices) {
-          let emails: StoredOutboxEmail[] | undefined;
-          let count: number;
-          if (slice.closed && slice.counts) count = counted(slice.counts, slice._id);
-          else {
-            emails = (await sliceEmails(slice._id)).filter(matches);
-            count = emails.length;
-          }
+          const parts = await partsOf(slice, now);
+          const count = parts.reduce((sum, part) => sum + ('emails' in part ? part.emails.filter(matches).length : counted(part.counts, part.period)), 0);
           if (!wanted(count)) {
             position += count;
             continue;
           }
-          const division = emails ? undefined : DIVISIONS.find(({ counts: key }) => slice.counts?.[key]);
-          if (division) {
-            // The seconds (or parts) the page covers, newest first, each by equality.
-            const { field, counts: key } = division;
-            const parts = Object.entries(slice.counts![key]!).sort(([a], [b]) => Number(b) - Number(a));
-            for (const [part, partCounts] of parts) {
-              const inPart = counted(partCounts, `${slice._id}#${field}${part}`);
-              if (!wanted(inPart)) {
-                position += inPart;
-                continue;
-              }
-              const all = await outbox.find({ slice: slice._id, [field]: Number(part) }, SUMMARY).lean<StoredOutboxEmail[]>();
-              if (all.length !== partCounts.total) await reopen(slice._id);
-              const chosen = all.filter(matches).sort(newestFirst);
-              const from = Math.max(0, page.offset - position);
-              items.push(...chosen.slice(from, from + page.limit - items.length).map(strip));
-              position += inPart;
+          for (const part of parts) {
+            if ('emails' in part) {
+              const emails = part.emails.filter(matches);
+              if (wanted(emails.length)) take(emails);
+              position += emails.length;
+              continue;
             }
-            continue;
+            const inPart = counted(part.counts, part.period);
+            if (!wanted(inPart)) {
+              position += inPart;
+              continue;
+            }
+            const all = await outbox.find(part.query, SUMMARY).lean<StoredOutboxEmail[]>();
+            // Other than counted: an email landed late; the slice is counted anew.
+            if (all.length !== part.counts.total) await reopen(slice._id);
+            take(all.filter(matches));
+            position += inPart;
           }
-          if (!emails) {
-            const all = await sliceEmails(slice._id);
-            if (all.length !== slice.counts!.total) await reopen(slice._id);
-            emails = all.filter(matches);
-          }
-          emails.sort(newestFirst);
-          const from = Math.max(0, page.offset - position);
-          items.push(...emails.slice(from, from + page.limit - items.length).map(strip));
-          position += count;
         }
       }
       return { items, total: position };
@@ -477,16 +545,21 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
 
     /**
      * Counts the slices that are over and the days whose slices all are: their counts never change
-     * again. Run by the worker now and then (workers/outbox-closer.ts); idempotent, so two at once
-     * only do the same work twice.
+     * again. Counts, too, the seconds of the open slices that are over (their running counts). Run
+     * by the worker every few seconds (workers/outbox-closer.ts); idempotent, so two at once only do
+     * the same work twice.
      */
-    async closeFinished(now = new Date()): Promise<{ slices: number; days: number }> {
+    async closeFinished(now = new Date()): Promise<{ slices: number; days: number; seconds: number }> {
       const open = await slices.find({ closed: false }).lean();
       let closedSlices = 0;
+      let countedSeconds = 0;
       for (const slice of open) {
-        if (sliceEnd(slice._id) > now.getTime() - CLOSE_AFTER_MS) continue;
+        if (sliceEnd(slice._id) > now.getTime() - CLOSE_AFTER_MS) {
+          countedSeconds += await countSeconds(slice, now);
+          continue;
+        }
         const counts = countSlice(await outbox.find({ slice: slice._id }, { template: 1, second: 1, part: 1 }).lean());
-        await slices.updateOne({ _id: slice._id }, { $set: { closed: true, counts } });
+        await slices.updateOne({ _id: slice._id }, { $set: { closed: true, counts }, $unset: { running: 1 } });
         closedSlices += 1;
       }
       let closedDays = 0;
@@ -502,7 +575,7 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
         closedDays += 1;
       }
       if (closedDays > 0) await dayIndex.changed();
-      return { slices: closedSlices, days: closedDays };
+      return { slices: closedSlices, days: closedDays, seconds: countedSeconds };
     },
     /** Slices and days that are over but not closed yet: what the benchmark waits for. */
     async closeable(now = new Date()): Promise<number> {

@@ -26,9 +26,9 @@ const burstStart = (start: number, count: number) => Math.ceil((start + count * 
  * Emails as the store keeps them, straight into the collections: spread over days and slices,
  * bursts included. The last third carries its second (as recorded now), the third before it its
  * ten-second part (as before seconds), the first third neither (as before parts); the last `burst`
- * fill one slice, 0.8 s apart, across all its seconds.
+ * fill one slice, 0.8 s apart, across all its seconds. Keys are `prefix` and a number.
  */
-async function seed(count: number, start: number, burst = 0): Promise<void> {
+async function seed(count: number, start: number, burst = 0, prefix = 'e'): Promise<void> {
   const { models } = h.api.db;
   const emails = [];
   const bodies = [];
@@ -36,7 +36,7 @@ async function seed(count: number, start: number, burst = 0): Promise<void> {
     // Every seventh email shares the previous one's instant (a burst), the rest spread over ~3 days.
     const at =
       i >= count ? new Date(burstStart(start, count) + (i - count) * 800) : new Date(start + (i % 7 === 0 ? (i - 1) * 17 : i * 17) * MINUTE);
-    const key = `e${String(i).padStart(4, '0')}`;
+    const key = `${prefix}${String(i).padStart(4, '0')}`;
     const assignmentId = i % 4 === 0 ? null : `rec.org-${i % 5}.1`;
     emails.push({
       _id: key,
@@ -59,6 +59,8 @@ async function seed(count: number, start: number, burst = 0): Promise<void> {
   const slices = [...new Set(emails.map((e) => e.slice))];
   await models.outboxSlices.collection.insertMany(slices.map((s) => ({ _id: s, day: s.slice(0, 10), closed: false })) as never[]);
   await models.outboxDays.collection.insertMany([...new Set(slices.map((s) => s.slice(0, 10)))].map((d) => ({ _id: d, closed: false })) as never[]);
+  // Written around the repository: its processes read the days anew.
+  await h.api.db.repos.outbox.daysChanged();
 }
 
 /** What a plain query gives: every matching email, newest first (ties by key, descending). */
@@ -155,6 +157,50 @@ it('pages exactly as a plain sorted query, before and after its periods are clos
   // A period that is not over yet stays open.
   await repos.outbox.closeFinished();
   expect(await models.outboxSlices.findById(sliceOf(fresh.createdAt!)).lean()).toMatchObject({ closed: false });
+});
+
+it('counts an open slice by the second as its seconds end, so a page after a burst reads only the last few', async () => {
+  const { repos, models } = h.api.db;
+  const start = Date.UTC(2026, 9, 1, 9, 0);
+  await seed(0, start, 150, 'b');
+  const slice = sliceOf(new Date(start));
+
+  // 110 s into the burst's slice: the seconds over by the margin are counted, the slice stays open.
+  const counted = await repos.outbox.closeFinished(new Date(start + 110_000));
+  expect(counted.seconds).toBe(105);
+  const running = await models.outboxSlices.findById(slice).lean();
+  expect(running).toMatchObject({ closed: false, running: { through: 104 } });
+  expect(Object.values(running!.running!.seconds).reduce((sum, c) => sum + c.total, 0)).toBe(Math.ceil(105 / 0.8));
+  // A pass later finds nothing new to count.
+  expect((await repos.outbox.closeFinished(new Date(start + 110_000))).seconds).toBe(0);
+
+  // A page reads the fifteen seconds not counted and those it covers, each by equality: never the slice whole.
+  const find = jest.spyOn(models.outbox, 'find');
+  try {
+    await checkEveryPage('an open slice counted by the second');
+    const whole = find.mock.calls.filter(([query]) => JSON.stringify(query) === JSON.stringify({ slice }));
+    expect(whole).toHaveLength(0);
+  } finally {
+    find.mockRestore();
+  }
+
+  // An email that landed in a counted second late: the page that reads the second finds it, the
+  // slice's running counts are dropped (it is read whole until counted again), and the log is exact.
+  const inCounted = await models.outbox.findOne({ slice, second: 40 }).lean();
+  await models.outbox.collection.insertOne({ ...inCounted!, _id: 'late-second', createdAt: new Date(inCounted!.createdAt!.getTime() + 1) } as never);
+  const { total } = await repos.outbox.list({}, { limit: 1, offset: 0 });
+  for (let offset = 0; offset < total + 50; offset += 50) await repos.outbox.list({}, { limit: 50, offset });
+  expect(await models.outboxSlices.findById(slice).lean()).not.toHaveProperty('running');
+  await checkEveryPage('a late email in a counted second');
+  await repos.outbox.closeFinished(new Date(start + 110_000));
+  expect(await models.outboxSlices.findById(slice).lean()).toMatchObject({ running: { through: 104 } });
+  await checkEveryPage('counted by the second again');
+
+  // Once the slice is closed its running counts go: the closed counts take over.
+  await repos.outbox.closeFinished(new Date(start + 200_000));
+  const closed = await models.outboxSlices.findById(slice).lean();
+  expect(closed).toMatchObject({ closed: true, counts: { total: 151 } });
+  expect(closed).not.toHaveProperty('running');
 });
 
 it('moves emails of the version before into slices, their bodies apart, once', async () => {
