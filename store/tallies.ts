@@ -66,6 +66,8 @@ const EXT_DUE = 'extdue';
 const DAY_SLICES = 16;
 /** Slices of a submission day in the review queue: three hours each. */
 const REVIEW_SLICES = 8;
+/** Report periods whose sums a process keeps (see issuedBetween). */
+const LAST_PERIODS = 20;
 /** List scopes whose parsed counts a process keeps (see sameAsLastRead). */
 const LAST_READ_SCOPES = 500;
 const BUCKET_TOKEN = 'b=';
@@ -281,6 +283,8 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
     lastRead.set(key, { docs: docs.map(({ _id, data }) => ({ _id, data })), buckets });
     return buckets;
   };
+  /** The report's sums per period as last worked out, with the month documents they came from (see issuedBetween). */
+  const lastPeriods = new Map<string, { versions: string; sums: Record<'org' | 'rec', Map<string, Counts>> }>();
   const dayOf = (row: Row) => DateTime.fromJSDate(row.createdAt ?? new Date(0), { zone: timezone }).toISODate()!;
   const dayBucket = (at: Date, id: string) => `${DateTime.fromJSDate(at, { zone: timezone }).toISODate()!}#${sliceOf(id)}`;
   /** By time, not by id: the queue's buckets follow one another as the submissions did (three hours a slice). */
@@ -596,13 +600,21 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
     /**
      * Counts per organisation and per recommendation over the assignments issued from `from` to
      * `to` (days in the time zone, YYYY-MM-DD, inclusive): both from one read of the months.
+     * Callers do not change what it returns (it may be the last call's).
      */
     async issuedBetween(from: string, to: string): Promise<Record<'org' | 'rec', Map<string, Counts>>> {
       // Every month in one read: on FerretDB a projection decodes the whole document all the
       // same, so listing the months first and then reading those in the period read them twice.
       const docs = (await models.tallies.find({ kind: 'month' }).lean())
         .map((doc) => ({ month: doc._id.slice('month:'.length), doc }))
-        .filter(({ month }) => month >= from.slice(0, 7) && month <= to.slice(0, 7));
+        .filter(({ month }) => month >= from.slice(0, 7) && month <= to.slice(0, 7))
+        .sort((a, b) => (a.month < b.month ? -1 : 1));
+      // The same period over the same documents as last time (each written with a new batch): the
+      // same sums. Parsing and adding up the months was two thirds of the report's time.
+      const key = `${from}|${to}`;
+      const versions = docs.map(({ doc }) => `${doc._id}@${doc.batch ?? doc.data}`).join(',');
+      const last = lastPeriods.get(key);
+      if (last?.versions === versions) return last.sums;
       const months = docs.map(({ month }) => month);
       const out = { org: new Map<string, Counts>(), rec: new Map<string, Counts>() };
       docs.forEach(({ doc }, i) => {
@@ -618,6 +630,8 @@ export function createTallies(models: Models, options: { queue: Queue; timezone:
           }
         }
       });
+      if (lastPeriods.size >= LAST_PERIODS) lastPeriods.delete(lastPeriods.keys().next().value!);
+      lastPeriods.set(key, { versions, sums: out });
       return out;
     },
   };

@@ -100,4 +100,13 @@ it('rebuilds from the rows when the summaries are missing, and reads periods by 
     expect(byOrganization.reduce((n, r) => n + r.total, 0)).toBe(6);
     expect(byRecommendation.map((r) => [r.key, r.total])).toEqual([['rec-t', 6]]);
   }
+  // The sums of a period are kept while the months are as they were, and follow a change.
+  const submittedIn = async () => (await repos.tallies.issuedBetween('2000-01-01', '2999-12-31')).org.get('b')?.submitted ?? 0;
+  const submittedBefore = await submittedIn();
+  expect(await submittedIn()).toBe(submittedBefore);
+  await repos.assignments.project('rec-t.b.1', { recommendationId: 'rec-t', organization: 'b', cycle: 1 }, state(30, { status: 'submitted', overdue: false }));
+  await drain();
+  const submittedNow = (await countedFromRows()).get('b')!.submitted;
+  expect(submittedNow).not.toBe(submittedBefore);
+  expect(await submittedIn()).toBe(submittedNow);
 });
