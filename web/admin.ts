@@ -120,33 +120,33 @@ export function createAdminPages({
       done(req, res, `Организация «${parsed.data.name}» добавлена`, '/admin/organizations');
     }),
   );
-  router.get(
-    '/admin/organizations/:code',
-    ...admin,
-    page(async (req, res) => {
-      const org = await repos.organizations.get(String(req.params.code));
-      if (!org) throw notFound('Организация не найдена');
-      const groups = await repos.groups.list();
-      res.render('admin/organization', {
-        title: org.name,
-        org,
-        kinds: ORGANIZATION_KINDS.map((k) => ({ value: k, label: KIND_RU[k], selected: k === org.kind })),
-        groups: groups.map((g) => ({ code: g._id, name: g.name, checked: org.groups.includes(g._id) })),
-        coordinator: org.contacts.coordinator.join('\n'),
-        head: org.contacts.head.join('\n'),
-      });
-    }),
-  );
+  /** An organisation's form: as stored, or as sent when it was refused (with the reasons). */
+  async function orgPage(res: Response, code: string, refused?: { status: number; errors: string[]; values: Record<string, unknown> }) {
+    const org = await repos.organizations.get(code);
+    if (!org) throw notFound('Организация не найдена');
+    const groups = await repos.groups.list();
+    const sent = refused ? orgInput(refused.values, code) : undefined;
+    const shown = { name: sent?.name ?? org.name, kind: sent?.kind ?? org.kind, groups: sent?.groups ?? org.groups, contacts: sent?.contacts ?? org.contacts };
+    res.status(refused?.status ?? 200).render('admin/organization', {
+      title: org.name,
+      org,
+      name: shown.name,
+      kinds: ORGANIZATION_KINDS.map((k) => ({ value: k, label: KIND_RU[k], selected: k === shown.kind })),
+      groups: groups.map((g) => ({ code: g._id, name: g.name, checked: shown.groups.includes(g._id) })),
+      // As typed when refused: a bad address stays for its author to mend.
+      coordinator: refused ? String(refused.values.coordinator ?? '') : shown.contacts.coordinator.join('\n'),
+      head: refused ? String(refused.values.head ?? '') : shown.contacts.head.join('\n'),
+      errors: refused?.errors,
+    });
+  }
+  router.get('/admin/organizations/:code', ...admin, page(async (req, res) => orgPage(res, String(req.params.code))));
   router.post(
     '/admin/organizations/:code',
     ...write,
     page(async (req, res) => {
       const code = String(req.params.code);
       const parsed = OrganizationBody.safeParse(orgInput(req.body, code), { error: russianErrors });
-      if (!parsed.success) {
-        req.session.flash = { kind: 'error', text: problems(parsed.error, ORG_LABELS).join('; ') };
-        return res.redirect(303, `/admin/organizations/${encodeURIComponent(code)}`);
-      }
+      if (!parsed.success) return orgPage(res, code, { status: 400, errors: problems(parsed.error, ORG_LABELS), values: req.body });
       const { code: _code, ...patch } = parsed.data;
       await updateOrganization(repos, code, patch, actor(req));
       done(req, res, 'Сохранено', `/admin/organizations/${encodeURIComponent(code)}`);
@@ -182,21 +182,24 @@ export function createAdminPages({
     }),
   );
 
-  router.get(
-    '/admin/users/:id',
-    ...admin,
-    page(async (req, res) => {
-      const user = await repos.users.get(String(req.params.id));
-      if (!user) throw notFound('Пользователь не найден');
-      const orgs = await repos.organizations.list();
-      res.render('admin/user', {
-        title: user.email,
-        u: user,
-        roles: ROLES.map((r) => ({ value: r, selected: r === user.role })),
-        orgs: orgs.map((o) => ({ code: o._id, name: o.name, selected: o._id === user.organization })),
-      });
-    }),
-  );
+  /** A user's form: as stored, or as sent when it was refused (the password never comes back). */
+  async function userPage(res: Response, id: string, refused?: { status: number; errors: string[]; values: Record<string, string | undefined> }) {
+    const user = await repos.users.get(id);
+    if (!user) throw notFound('Пользователь не найден');
+    const orgs = await repos.organizations.list();
+    const sent = refused?.values;
+    const shown = sent
+      ? { name: sent.name ?? '', role: sent.role, organization: sent.organization || undefined, active: sent.active === 'on' }
+      : { name: user.name, role: user.role, organization: user.organization, active: user.active };
+    res.status(refused?.status ?? 200).render('admin/user', {
+      title: user.email,
+      u: { ...user, ...shown },
+      roles: ROLES.map((r) => ({ value: r, selected: r === shown.role })),
+      orgs: orgs.map((o) => ({ code: o._id, name: o.name, selected: o._id === shown.organization })),
+      errors: refused?.errors,
+    });
+  }
+  router.get('/admin/users/:id', ...admin, page(async (req, res) => userPage(res, String(req.params.id))));
   router.post(
     '/admin/users/:id',
     ...write,
@@ -209,17 +212,12 @@ export function createAdminPages({
         { error: russianErrors },
       );
       if (!parsed.success) {
-        req.session.flash = { kind: 'error', text: problems(parsed.error, { name: 'Имя', role: 'Роль', organization: 'Организация', password: 'Пароль' }).join('; ') };
-        return res.redirect(303, to);
+        return userPage(res, id, { status: 400, errors: problems(parsed.error, { name: 'Имя', role: 'Роль', organization: 'Организация', password: 'Пароль' }), values: body });
       }
-      try {
-        const user = await updateUser(repos, id, parsed.data, actor(req));
-        done(req, res, `Сохранено${user.active ? '' : ': доступ закрыт'}`, to);
-      } catch (error) {
-        if (!(error instanceof AppError) || error.status === 404 || error.status >= 500) throw error;
-        req.session.flash = { kind: 'error', text: error.message };
-        res.redirect(303, to);
-      }
+      let active = true;
+      const refused = await attempt(async () => ({ active } = await updateUser(repos, id, parsed.data, actor(req))));
+      if (refused) return userPage(res, id, { status: refused.status, errors: [refused.message], values: body });
+      done(req, res, `Сохранено${active ? '' : ': доступ закрыт'}`, to);
     }),
   );
 
@@ -236,22 +234,22 @@ export function createAdminPages({
       });
     }),
   );
-  router.get(
-    '/admin/groups/:code',
-    ...admin,
-    page(async (req, res) => {
-      const code = String(req.params.code);
-      const [group, orgs] = await Promise.all([repos.groups.get(code), repos.organizations.list()]);
-      if (!group && req.query.new === undefined) throw notFound('Группа не найдена');
-      res.render('admin/group', {
-        title: group?.name ?? 'Новая группа',
-        code,
-        group: group ?? { name: '', phrases: [] },
-        phrases: (group?.phrases ?? []).join('\n'),
-        orgs: orgs.map((o) => ({ code: o._id, name: o.name, checked: o.groups.includes(code) })),
-      });
-    }),
-  );
+  /** A group's form (a new one's when `creating`): as stored, or as sent when it was refused. */
+  async function groupPage(res: Response, code: string, creating: boolean, refused?: { status: number; errors: string[]; values: Record<string, unknown> }) {
+    const [group, orgs] = await Promise.all([repos.groups.get(code), repos.organizations.list()]);
+    if (!group && !creating) throw notFound('Группа не найдена');
+    const sent = refused?.values;
+    const members = sent ? new Set(asArray(sent.members)) : undefined;
+    res.status(refused?.status ?? 200).render('admin/group', {
+      title: group?.name ?? 'Новая группа',
+      code,
+      group: { name: sent ? String(sent.name ?? '') : (group?.name ?? '') },
+      phrases: sent ? String(sent.phrases ?? '') : (group?.phrases ?? []).join('\n'),
+      orgs: orgs.map((o) => ({ code: o._id, name: o.name, checked: members ? members.has(o._id) : o.groups.includes(code) })),
+      errors: refused?.errors,
+    });
+  }
+  router.get('/admin/groups/:code', ...admin, page(async (req, res) => groupPage(res, String(req.params.code), req.query.new !== undefined)));
   router.post('/admin/groups', ...write, (req, res) => {
     const code = String((req.body as { code?: unknown }).code ?? '').trim();
     res.redirect(303, `/admin/groups/${encodeURIComponent(code)}?new`);
@@ -264,8 +262,8 @@ export function createAdminPages({
       const body = req.body as Record<string, unknown>;
       const parsed = GroupBody.safeParse({ name: body.name, phrases: lines(body.phrases), members: asArray(body.members) }, { error: russianErrors });
       if (!parsed.success || !/^[a-z0-9][a-z0-9-]{1,63}$/.test(code)) {
-        req.session.flash = { kind: 'error', text: parsed.success ? 'Код: латинские строчные буквы, цифры и дефис' : problems(parsed.error, { name: 'Название', phrases: 'Фразы', members: 'Состав' }).join('; ') };
-        return res.redirect(303, `/admin/groups/${encodeURIComponent(code)}?new`);
+        const errors = parsed.success ? ['Код: латинские строчные буквы, цифры и дефис'] : problems(parsed.error, { name: 'Название', phrases: 'Фразы', members: 'Состав' });
+        return groupPage(res, code, true, { status: 400, errors, values: body });
       }
       const { name, phrases, members = [] } = parsed.data;
       await saveGroup(repos, code, { name, phrases, members }, actor(req));

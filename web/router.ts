@@ -22,7 +22,7 @@ import type { AssignmentView } from '../store/models';
 import type { Repositories } from '../store/repositories';
 import { actorRef } from '../api/auth/middleware';
 import { DECOY_HASH, verifyPassword } from '../api/auth/passwords';
-import { discardUploads } from '../api/assignments/router';
+import { discardUploads, refuseOversizedUpload } from '../api/assignments/router';
 import type { AssignmentService } from '../api/assignments/service';
 import { toEvidenceOut, toHistoryOut } from '../api/assignments/service';
 import { AppError, RETRY_AFTER_SECONDS, notFound, toAppError } from '../api/errors';
@@ -56,6 +56,22 @@ export interface WebDeps {
   session: RequestHandler;
 }
 
+
+/** The assignment page's forms: the last part of their action, and the name the page knows them by. */
+const REFUSABLE_FORMS: Record<string, string> = { submit: 'submit', extension: 'extension', review: 'review', 'extension-decision': 'decision' };
+/** What a refused assignment form sent that the page fills back in. */
+const KEPT_FIELDS = ['comment', 'until', 'reason'] as const;
+
+interface RefusedForm {
+  form: string;
+  values: Partial<Record<(typeof KEPT_FIELDS)[number], string>>;
+  error: string;
+}
+
+function keptValues(body: unknown): RefusedForm['values'] {
+  const sent = (body ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(KEPT_FIELDS.flatMap((field) => (typeof sent[field] === 'string' ? [[field, (sent[field] as string).slice(0, 20_000)]] : [])));
+}
 
 const HOME: Record<Role, string> = { executor: '/my', curator: '/dashboard', admin: '/admin', observer: '/dashboard' };
 
@@ -296,40 +312,43 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
   const viewOf = (res: Response) => res.locals.assignment as AssignmentView;
   const backTo = (res: Response) => `/assignments/${encodeURIComponent(viewOf(res)._id)}`;
 
-  router.get(
-    '/assignments/:id',
-    signedIn,
-    load,
-    page(async (req, res) => {
-      const view = viewOf(res);
-      const who = actor(req);
-      const [rec, org, history, evidence] = await Promise.all([
-        repos.recommendations.cached(view.recommendationId),
-        repos.organizations.get(view.organization),
-        repos.audit.forEntity('assignment', view._id),
-        repos.evidence.forAssignment(view._id),
-      ]);
-      const open = !CLOSED_STATUSES.includes(view.status);
-      const executor = who.role === 'executor';
-      const staff = STAFF_ROLES.includes(who.role);
-      res.render('assignment', {
-        title: `Поручение: ${org?.name ?? view.organization}`,
-        a: view,
-        rec,
-        org,
-        history: history.map(toHistoryOut).reverse(),
-        evidence: evidence.map((doc) => toEvidenceOut(doc, view._id)).reverse(),
-        can: {
-          submit: executor && (view.status === 'issued' || view.status === 'returned'),
-          extend: executor && open && view.status !== 'submitted' && !view.extension,
-          review: staff && view.status === 'submitted',
-          decide: staff && open && Boolean(view.extension),
-        },
-        today: isoDateIn(new Date(), timezone),
-        limits,
-      });
-    }),
-  );
+  /**
+   * The assignment's page; after a refused form, that form again with what was typed (files aside:
+   * a browser never refills a file input) and the reason beside it.
+   */
+  async function showAssignment(req: Request, res: Response, status = 200, refused?: RefusedForm): Promise<void> {
+    const view = viewOf(res);
+    const who = actor(req);
+    const [rec, org, history, evidence] = await Promise.all([
+      repos.recommendations.cached(view.recommendationId),
+      repos.organizations.get(view.organization),
+      repos.audit.forEntity('assignment', view._id),
+      repos.evidence.forAssignment(view._id),
+    ]);
+    const open = !CLOSED_STATUSES.includes(view.status);
+    const executor = who.role === 'executor';
+    const staff = STAFF_ROLES.includes(who.role);
+    res.status(status).render('assignment', {
+      title: `Поручение: ${org?.name ?? view.organization}`,
+      a: view,
+      rec,
+      org,
+      history: history.map(toHistoryOut).reverse(),
+      evidence: evidence.map((doc) => toEvidenceOut(doc, view._id)).reverse(),
+      can: {
+        submit: executor && (view.status === 'issued' || view.status === 'returned'),
+        extend: executor && open && view.status !== 'submitted' && !view.extension,
+        review: staff && view.status === 'submitted',
+        decide: staff && open && Boolean(view.extension),
+      },
+      // The form refused, by its action's name: { values, error }.
+      refused: refused ? { [refused.form]: refused } : {},
+      today: isoDateIn(new Date(), timezone),
+      limits,
+    });
+  }
+
+  router.get('/assignments/:id', signedIn, load, page(async (req, res) => showAssignment(req, res)));
 
   router.get(
     '/assignments/:id/files/:fileId',
@@ -355,6 +374,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     signedIn,
     only('executor'),
     load,
+    refuseOversizedUpload(limits),
     upload,
     once,
     page(async (req, res) => {
@@ -447,6 +467,20 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     const form = req.method === 'POST' && res.locals.assignment && appError.status < 500 && appError.status !== 404;
     if (form) {
       if (req.get('x-requested-with') === 'XMLHttpRequest') return void res.status(appError.status).json({ error: appError.message });
+      // A form of the page itself: shown again as it was sent. A stale one (csrf) has no page
+      // state to keep; it too comes back with what was typed.
+      const name = REFUSABLE_FORMS[req.path.split('/').pop() ?? ''];
+      if (res.locals.user && name) {
+        const uploaded = ((req.files as Express.Multer.File[] | undefined) ?? []).length;
+        const refused = { form: name, values: keptValues(req.body), error: appError.message + (uploaded ? ' Выберите файлы заново.' : '') };
+        return void showAssignment(req, res, appError.status, refused).catch((failed: unknown) => {
+          // The page itself failed: the reason on the page as it is, as before.
+          req.log?.error({ err: failed }, 'page failed');
+          if (res.headersSent) return;
+          flash(req, 'error', appError.message);
+          res.redirect(303, backTo(res));
+        });
+      }
       flash(req, 'error', appError.message);
       return res.redirect(303, backTo(res));
     }

@@ -12,7 +12,7 @@ import type { FileStore } from '../../store/files';
 import type { Repositories } from '../../store/repositories';
 import { decideExtensionUpdate, reviewUpdate } from '../../workflows/definitions';
 import { actorOf, actorRef, requireRole } from '../auth/middleware';
-import { badRequest, notFound } from '../errors';
+import { badRequest, notFound, tooLarge } from '../errors';
 import type { ApiDocs } from '../openapi';
 import { deadlineInput, pagination, queryBoolean, queryInt, russianErrors, validate, text } from '../validate';
 import { type AssignmentService, toAssignmentOut, toEvidenceOut, toHistoryOut } from './service';
@@ -190,7 +190,7 @@ export function createAssignmentsRouter({
     response: { description: 'Новое состояние поручения', schema: AssignmentOut.extend({ evidenceId: z.string() }) },
     errors: [404, 409, 413],
   });
-  router.post('/:id/submissions', requireRole('executor'), validate({ params: IdParams }), load, upload, async (req, res) => {
+  router.post('/:id/submissions', requireRole('executor'), validate({ params: IdParams }), load, refuseOversizedUpload(limits), upload, async (req, res) => {
     const uploaded = (req.files as Express.Multer.File[] | undefined) ?? [];
     try {
       const form = SubmissionForm.safeParse(req.body ?? {}, { error: russianErrors });
@@ -292,6 +292,25 @@ export async function sendEvidenceFile(res: Response, { repos, files }: { repos:
     // download, never a truncated file taken for whole), and only the second is worth a line.
     if ((error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') res.req.log?.error({ err: error, sha256: file.sha256 }, 'download failed');
   }
+}
+
+/** Room in a submission's body beside its files: the comment (10,000 characters), the form's fields, the parts' headers. */
+const SUBMISSION_OVERHEAD_BYTES = 256 * 1024;
+
+/**
+ * Refuses a submission whose declared length is more than all its files may be together, before
+ * any of it is read, and closes the connection so the client stops sending. (One file over its
+ * limit in a body within this one is refused by the upload's own limit, as soon as it passes it.)
+ */
+export function refuseOversizedUpload(limits: { maxFileBytes: number; maxFiles: number }): RequestHandler {
+  const most = limits.maxFiles * limits.maxFileBytes + SUBMISSION_OVERHEAD_BYTES;
+  const mb = Math.floor(limits.maxFileBytes / 1024 / 1024);
+  return (req, res, next) => {
+    const declared = Number(req.get('content-length'));
+    if (!(declared > most)) return next();
+    res.set('Connection', 'close');
+    next(tooLarge(`Файлы больше допустимого: не больше ${limits.maxFiles} файлов по ${mb} МБ`, { maxFileMb: mb, maxFiles: limits.maxFiles }));
+  };
 }
 
 /** Files already adopted were moved away; whatever is left in the upload directory is garbage. */

@@ -275,6 +275,32 @@ describe('pages in a browser', () => {
     await page.context().close();
   });
 
+  it('refuses a file over the limit in the page, before anything is sent, keeping what was typed', async () => {
+    const page = await signIn('executor@org-b.test');
+    const own = (await h.api.db.models.assignments.findOne({ organization: 'org-b', status: 'issued' }, { _id: 1 }).lean())!._id;
+    await page.goto(`${h.api.url}/assignments/${own}`);
+    const posts: string[] = [];
+    page.on('request', (r) => void (r.method() === 'POST' && posts.push(r.url())));
+    const limit = Number(await page.locator('form[data-upload]').getAttribute('data-max-file-bytes'));
+    expect(limit).toBeGreaterThan(0);
+    await page.getByLabel('Что сделано').fill('Отчёт со слишком большим сканом');
+    await page.getByLabel(/^Файлы/).setInputFiles([
+      { name: 'Скан протокола.pdf', mimeType: 'application/pdf', buffer: Buffer.alloc(limit + 1) },
+      { name: 'Приказ.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF приказ') },
+    ]);
+    // Said as soon as the file is chosen, and again on sending, which sends nothing.
+    await expectText(page.locator('.upload-status'), 'Файл «Скан протокола.pdf» больше');
+    await page.getByRole('button', { name: 'Отправить на проверку' }).click();
+    await expectText(page.getByRole('alert'), 'Ничего не отправлено');
+    expect(await page.locator('.upload-status').getAttribute('class')).toContain('upload-error');
+    expect(await page.locator('progress').isHidden()).toBe(true);
+    expect(await page.getByLabel('Что сделано').inputValue()).toBe('Отчёт со слишком большим сканом');
+    await shot(page, '13-upload-refused');
+    expect(posts).toEqual([]);
+    expect(await h.api.db.models.evidence.countDocuments({ assignmentId: own })).toBe(0);
+    await page.context().close();
+  });
+
   it('refuses a form posted without the session’s CSRF token', async () => {
     const page = await signIn('curator@kontrol.test');
     const res = await page.request.post(`${h.api.url}/assignments/${assignmentId}/review`, { form: { decision: 'accept' }, maxRedirects: 0 });

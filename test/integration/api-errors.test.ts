@@ -579,6 +579,28 @@ describe('upload limits', () => {
     await expectUnchanged();
   });
 
+  it('refuses a body declared larger than all its files may be, before reading any of it', async () => {
+    // 10 MB declared, against two files of 0.01 MB and room for the comment; only a first chunk is ever sent.
+    const answer = await new Promise<{ status: number; body: string; connection?: string }>((resolve, reject) => {
+      const req = httpRequest(`${h.api.url}/api/assignments/${assignmentId}/submissions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tokens.executor}`, 'content-type': 'multipart/form-data; boundary=x', 'content-length': String(10_000_000) },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, connection: res.headers.connection }));
+      });
+      req.on('error', reject);
+      req.write('--x\r\nContent-Disposition: form-data; name="comment"\r\n\r\nотчёт\r\n');
+    });
+    expect(answer.status).toBe(413);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: { code: 'payload_too_large', message: expect.stringMatching(/^Файлы больше допустимого: не больше 2 файлов/) } });
+    expect(answer.connection).toBe('close');
+    await expectUnchanged();
+  });
+
   it('accepts exactly the limit: two files of the largest allowed size', async () => {
     const max = h.config.uploadMaxFileBytes;
     const res = await h.request('POST', `/api/assignments/${assignmentId}/submissions`, {

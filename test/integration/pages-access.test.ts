@@ -336,6 +336,50 @@ describe('pages as every role', () => {
     }
   });
 
+  it('gives a refused form back as it was typed, with the reason beside it', async () => {
+    const executor = client();
+    await executor.login(EMAIL.executor);
+    const at = `/assignments/${own}`;
+    const reason = 'Нужно ещё <две> недели на сбор данных';
+    const noDate = await executor.call('POST', `${at}/extension`, { _csrf: executor.token((await executor.call('GET', at)).html), until: '', reason });
+    expect(noDate.status).toBe(400);
+    expect(noDate.html).toMatch(/<p class="field-error" id="extend-error" role="alert">Укажите новую дату/);
+    expect(noDate.html).toContain('aria-describedby="extend-error">Нужно ещё &lt;две&gt; недели на сбор данных</textarea>');
+    const tooEarly = await executor.call('POST', `${at}/extension`, { _csrf: executor.token(noDate.html), until: '2099-01-01', reason });
+    expect(tooEarly.status).toBeGreaterThanOrEqual(400);
+    expect(tooEarly.html).toContain('value="2099-01-01"');
+    expect(tooEarly.html).toContain('&lt;две&gt; недели на сбор данных</textarea>');
+    const empty = await executor.call('POST', `${at}/submit`, { _csrf: executor.token(tooEarly.html), comment: '   ' });
+    expect(empty.status).toBe(400);
+    expect(empty.html).toMatch(/id="submit-error" role="alert">Напишите комментарий или приложите файлы/);
+    // Nothing was asked or sent.
+    expect((await h.request('GET', `/api/assignments/${own}`, { token: tokens.curator })).body).toMatchObject({ status: 'issued', extension: null });
+
+    const admin = client();
+    await admin.login(EMAIL.admin);
+    const orgForm = await admin.call('GET', '/admin/organizations/org-a');
+    const badContact = await admin.call('POST', '/admin/organizations/org-a', { _csrf: admin.token(orgForm.html), name: 'Организация ORG-A (новое имя)', kind: 'municipality', coordinator: 'coord@org-a.test\nне-адрес', head: '' });
+    expect(badContact.status).toBe(400);
+    expect(badContact.html).toContain('неверный адрес электронной почты');
+    expect(badContact.html).toContain('>coord@org-a.test\nне-адрес</textarea>');
+    expect(badContact.html).toContain('value="Организация ORG-A (новое имя)"');
+    expect((await h.api.db.repos.organizations.get('org-a'))?.name).toBe('Организация ORG-A');
+
+    const executorId = (await h.api.db.repos.users.findByEmail(EMAIL.executor))!._id;
+    const userForm = await admin.call('GET', `/admin/users/${executorId}`);
+    const noOrg = await admin.call('POST', `/admin/users/${executorId}`, { _csrf: admin.token(userForm.html), name: 'Исполнитель с новым именем', role: 'executor', organization: '', active: 'on' });
+    expect(noOrg.status).toBe(409);
+    expect(noOrg.html).toContain('value="Исполнитель с новым именем"');
+    expect(noOrg.html).toContain('Исполнитель должен принадлежать организации');
+
+    const groupForm = await admin.call('GET', '/admin/groups/rural?new');
+    const noName = await admin.call('POST', '/admin/groups/rural', { _csrf: admin.token(groupForm.html), name: '', phrases: 'сельским районам\nсёлам', members: 'org-b' });
+    expect(noName.status).toBe(400);
+    expect(noName.html).toContain('>сельским районам\nсёлам</textarea>');
+    expect(noName.html).toMatch(/value="org-b" checked/);
+    expect(await h.api.db.repos.groups.get('rural')).toBeNull();
+  });
+
   it('never follows ?next= off the site', async () => {
     const c = client();
     const form = await c.call('GET', '/login?next=//evil.test/x');
