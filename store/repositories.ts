@@ -264,6 +264,8 @@ export function createRepositories(models: Models, options: { timezone: string }
       const { byId } = await recommendationIndex.get();
       return Promise.all(ids.map(async (id) => byId.get(id) ?? (await models.recommendations.findById(id).lean())));
     },
+    /** Every recommendation, the newest first (as `cached`). */
+    all: async (): Promise<Recommendation[]> => (await recommendationIndex.get()).all,
     /** Issued recommendations a curator created: what their digest covers. */
     issuedCreatedBy: (userId: string) => models.recommendations.find({ 'createdBy.id': userId, status: 'issued' }).lean(),
     /** A page of recommendations, the newest first (as `cached`). */

@@ -12,7 +12,7 @@ import { READ_ALL_ROLES, STAFF_ROLES, type Role } from '../domain/roles';
 import { AppError, notFound } from '../api/errors';
 import { russianErrors } from '../api/validate';
 import { actorRef } from '../api/auth/middleware';
-import type { NewRecommendation, RecommendationService } from '../api/recommendations/service';
+import { warningsKey, type NewRecommendation, type RecommendationService } from '../api/recommendations/service';
 import { loadCalendar } from '../store/calendar';
 import { loadDefaultPolicy } from '../store/policy';
 import type { RecommendationStatus } from '../store/models';
@@ -166,6 +166,12 @@ export function createRecommendationPages({
       };
       const actor = actorRef(req.actor!);
       try {
+        // A document entered before, or a deadline past: shown, and issued only once confirmed.
+        const warnings = await recommendations.warnings(input.source, [{ due: f.due, recurring: Boolean(f.recurrence) }]);
+        if (warnings.length > 0 && (req.body as { acknowledge?: unknown }).acknowledge !== warningsKey(warnings)) {
+          res.status(409).render('recommendation-new', { ...(await formData(req.body)), warnings, warningsKey: warningsKey(warnings) });
+          return;
+        }
         const rec = await recommendations.create(input, actor);
         await repos.audit.record({ actor, action: 'created', entity: { kind: 'recommendation', id: rec._id }, details: { via: 'page' } });
         const { assignments } = await recommendations.issue(rec._id, actor);

@@ -295,7 +295,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
   );
 
   router.use(createRecommendationPages({ repos, recommendations, timezone, rule: nonWorkingDay, signedIn, only }));
-  router.use(createImportPages({ repos, imports, signedIn, only }));
+  router.use(createImportPages({ repos, imports, recommendations, signedIn, only }));
   router.use(createAdminPages({ repos, temporal, taskQueue, signedIn, only }));
 
   // --- one assignment ------------------------------------------------------------------------------

@@ -61,6 +61,12 @@ export function installViews(app: Express, { timezone, dir }: { timezone: string
         const sum = parts.reduce((a, b) => a + Number(b), 0);
         return whole > 0 ? Math.round((sum / whole) * 1000) / 10 : 0;
       },
+      /** The start of a long text, cut at a word: for lists that name recommendations. */
+      excerpt: (text: string, most: number) => {
+        if (typeof text !== 'string' || text.length <= most) return text;
+        const cut = text.slice(0, most);
+        return `${cut.slice(0, cut.lastIndexOf(' ') > most / 2 ? cut.lastIndexOf(' ') : most).trimEnd()}…`;
+      },
       kb: (bytes: number) => (bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} КБ` : `${(bytes / 1024 / 1024).toFixed(1)} МБ`),
     },
   });

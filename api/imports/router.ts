@@ -58,6 +58,15 @@ const ItemOut = z.object({
   proposal: ProposalOut.meta({ description: 'Что создаст подтверждение, если пункт не исправлять' }),
 });
 const CreatedOut = z.object({ n: z.number(), id: z.string(), status: z.string(), assignments: z.number() });
+const IssueWarningOut = z
+  .object({
+    code: z.enum(['source_registered', 'deadline_passed']),
+    message: z.string(),
+    recommendations: z.array(z.object({ id: z.string(), text: z.string(), status: z.enum(['draft', 'issued', 'withdrawn']) })).optional(),
+    due: z.string().optional(),
+  })
+  .meta({ id: 'IssueWarning' });
+
 const ImportOut = z
   .object({
     id: z.string(),
@@ -69,6 +78,7 @@ const ImportOut = z
     createdAt: z.string(),
     createdBy: z.string(),
     recommendations: z.array(CreatedOut).nullable(),
+    warnings: z.array(IssueWarningOut).meta({ description: 'До подтверждения: документ уже зарегистрирован, сроки уже прошли' }),
   })
   .meta({ id: 'ProtocolImport' });
 

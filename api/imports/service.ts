@@ -158,6 +158,14 @@ export function createImportService({
           }),
         )
       : null;
+    // Before confirmation: what the curator should know first (the document entered before, deadlines past).
+    const warnings =
+      doc.status === 'draft' && drafts.source
+        ? await recommendations.warnings(
+            sourceInput(drafts.source),
+            drafts.items.flatMap(({ proposal }) => (proposal.deadline ? [{ due: proposal.deadline.due, recurring: Boolean(proposal.deadline.recurrence) }] : [])),
+          )
+        : [];
     return {
       id: doc._id,
       status: doc.status,
@@ -175,6 +183,7 @@ export function createImportService({
       createdAt: (doc.createdAt ?? new Date(0)).toISOString(),
       createdBy: doc.createdBy.email,
       recommendations: created,
+      warnings,
     };
   }
 

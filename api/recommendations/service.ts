@@ -17,6 +17,8 @@ import type { Repositories } from '../../store/repositories';
 import { recommendationWorkflow } from '../../workflows';
 import { withdrawRecommendationUpdate } from '../../workflows/definitions';
 import { isEndedRunError } from '../../temporal/errors';
+import { pluralRu } from '../../domain/policy';
+import { describeSource } from '../../notifications/render';
 import { badRequest, conflict, fromTemporal, notFound, unknownReference } from '../errors';
 
 const WITHDRAWN_CANNOT_ISSUE = 'Рекомендация отозвана: выдать её нельзя';
@@ -39,6 +41,23 @@ export interface NewRecurrence {
   every?: string;
   /** The default is one period: the next cycle appears as the previous one falls due. */
   leadTime?: Offset;
+}
+
+/**
+ * What a curator is asked to confirm before issuing: the source document is registered already
+ * (entered or imported before), or a deadline has passed (the addressees would at once be told
+ * the deadline expired).
+ */
+export type IssueWarning =
+  | { code: 'source_registered'; message: string; recommendations: Array<{ id: string; text: string; status: Recommendation['status'] }> }
+  | { code: 'deadline_passed'; message: string; due: string };
+
+/**
+ * The warnings as one string: a form carries it back as the curator's confirmation, which holds
+ * only while the warnings are these (a changed document or deadline asks again).
+ */
+export function warningsKey(warnings: IssueWarning[]): string {
+  return warnings.map((w) => (w.code === 'source_registered' ? `source:${w.recommendations.map((r) => r.id).join('+')}` : `due:${w.due}`)).join('|');
 }
 
 export interface RecommendationServiceDeps {
@@ -66,6 +85,44 @@ export function createRecommendationService({ repos, temporal, taskQueue, timezo
       const recurrence = input.deadline.recurrence && recurrenceOf(input.deadline.recurrence, input.deadline.due, deadline.nominal);
       const assignees = await resolveAddressees(repos, input.assignees ?? [], input.groups ?? []);
       return { deadline, recurrence, assignees };
+    },
+
+    /**
+     * What the curator should confirm before these are issued from this document: its
+     * recommendations already there (but those in `except`, and withdrawn ones), and each deadline
+     * (as typed, YYYY-MM-DD or an instant) already past. One deadline is flagged once.
+     */
+    async warnings(source: NewRecommendation['source'], deadlines: Array<{ due: string; recurring?: boolean }>, except: string[] = []): Promise<IssueWarning[]> {
+      const warnings: IssueWarning[] = [];
+      const issuer = source.issuer ?? DEFAULT_ISSUER;
+      const same = (await repos.recommendations.all()).filter(
+        (r) =>
+          r.status !== 'withdrawn' &&
+          !except.includes(r._id) &&
+          r.source.kind === source.kind &&
+          r.source.issuer === issuer &&
+          r.source.number === source.number &&
+          r.source.date === source.date,
+      );
+      if (same.length > 0) {
+        warnings.push({
+          code: 'source_registered',
+          message: `Документ «${describeSource(source)}» уже зарегистрирован: по нему ${pluralRu(same.length, ['выдана', 'выданы', 'выдано'])} ${same.length} ${pluralRu(same.length, ['рекомендация', 'рекомендации', 'рекомендаций'])}`,
+          recommendations: same.map((r) => ({ id: r._id, text: r.text, status: r.status })),
+        });
+      }
+      const calendar = await loadCalendar(repos);
+      const now = Date.now();
+      const flagged = new Set<string>();
+      // A recurring deadline in the past starts at the cycle under way: nothing is overdue at once.
+      for (const { due } of deadlines.filter((d) => !d.recurring)) {
+        const resolved = resolveDeadline(due, { timezone, calendar, rule: nonWorkingDay });
+        if (!resolved || resolved.due.getTime() > now || flagged.has(due)) continue;
+        flagged.add(due);
+        const shown = /^\d{4}-\d{2}-\d{2}$/.test(due) ? due.split('-').reverse().join('.') : resolved.due.toISOString();
+        warnings.push({ code: 'deadline_passed', due, message: `Срок ${shown} уже прошёл: адресаты сразу получат письмо «Срок истёк»` });
+      }
+      return warnings;
     },
 
     async create(input: NewRecommendation, actor: ActorRef, options: { id?: string } = {}): Promise<Recommendation> {

@@ -209,7 +209,10 @@ describe('pages in a browser', () => {
     expect(await page.getByLabel('Номер').inputValue()).toBe('5');
     expect(await page.locator('#due-2').inputValue()).toBe('2023-09-30');
     expect(await page.locator('#recurrence-2').inputValue()).toBe('yearly');
+    // Two of its deadlines are past: said before anything is issued, and confirmed.
+    await expectText(page.locator('.warning'), 'Срок 30.09.2022 уже прошёл');
     await shot(page, '11-import-drafts');
+    await page.getByLabel('Всё верно, выдать').check();
     await page.getByRole('button', { name: 'Подтвердить и выдать отмеченные' }).click();
     await expectText(page.getByRole('status').first(), 'Выдано рекомендаций: 3, поручений: 9');
     await shot(page, '12-import-confirmed');
@@ -242,6 +245,9 @@ describe('pages in a browser', () => {
     await reached(page, /^\/imports\/(?!new$)[\w-]+$/);
     expect(await models.imports.countDocuments({})).toBe(importsBefore + 1);
     const recommendationsBefore = await models.recommendations.countDocuments({});
+    // The same letter as before: its document is registered, and the page says so before issuing.
+    await expectText(page.locator('.warning'), 'Документ «протокол от 31.05.2022 № 5» уже зарегистрирован: по нему выданы 3 рекомендации');
+    await page.getByLabel('Всё верно, выдать').check();
     await doubleClick(page.getByRole('button', { name: 'Подтвердить и выдать отмеченные' }));
     // All three issued, and after a moment still only those three.
     await eventually(async () => ((await models.recommendations.countDocuments({})) >= recommendationsBefore + 3 ? true : undefined));

@@ -380,6 +380,39 @@ describe('pages as every role', () => {
     expect(await h.api.db.repos.groups.get('rural')).toBeNull();
   });
 
+  it('asks before issuing from a document entered before or with a deadline past, and issues once confirmed', async () => {
+    const c = client();
+    await c.login(EMAIL.curator);
+    const send = async (fields: Record<string, string>) => c.call('POST', '/recommendations/new', { _csrf: c.token((await c.call('GET', '/recommendations/new')).html), ...fields });
+    const keyOf = (html: string) => (/name="acknowledge" value="([^"]*)"/.exec(html)?.[1] ?? '').replace(/&#x3D;/g, '=');
+    const fields = { kind: 'letter', number: '941', date: '2020-09-25', title: '', text: 'Обеспечить участие педагогов в вебинаре', assignees: 'org-b', due: '2020-10-05', recurrence: '', policy: '' };
+    const count = (text: string) => h.api.db.models.recommendations.countDocuments({ text });
+
+    const past = await send(fields);
+    expect(past.status).toBe(409);
+    expect(past.html).toContain('Срок 05.10.2020 уже прошёл: адресаты сразу получат письмо «Срок истёк»');
+    expect(past.html).toContain('Обеспечить участие педагогов в вебинаре</textarea>');
+    expect(await count(fields.text)).toBe(0);
+    const issued = await send({ ...fields, acknowledge: keyOf(past.html) });
+    expect(issued.status).toBe(303);
+    const firstId = decodeURIComponent(issued.location!.split('/').pop()!);
+
+    // The same letter again, with a deadline ahead: it is registered already.
+    const second = { ...fields, text: 'Другая рекомендация по тому же письму', due: '2099-12-01' };
+    const registered = await send(second);
+    expect(registered.status).toBe(409);
+    expect(registered.html).toContain('Документ «письмо от 25.09.2020 № 941» уже зарегистрирован: по нему выдана 1 рекомендация');
+    expect(registered.html).toContain(`<a href="/recommendations/${firstId}">Обеспечить участие педагогов в вебинаре</a>`);
+    expect(registered.html).not.toContain('уже прошёл');
+    // A confirmation of other warnings (the first form's) does not do.
+    expect((await send({ ...second, acknowledge: keyOf(past.html) })).status).toBe(409);
+    expect(await count(second.text)).toBe(0);
+    expect((await send({ ...second, acknowledge: keyOf(registered.html) })).status).toBe(303);
+    expect(await count(second.text)).toBe(1);
+    // Another document, a deadline ahead: nothing to ask.
+    expect((await send({ ...second, number: '942', text: 'По другому письму' })).status).toBe(303);
+  });
+
   it('never follows ?next= off the site', async () => {
     const c = client();
     const form = await c.call('GET', '/login?next=//evil.test/x');

@@ -177,6 +177,22 @@ describe('importing the seed letter of 26.08.2022 № 766', () => {
   });
 });
 
+describe('reading a letter already imported', () => {
+  it('warns that its document is registered, with what was issued from it, and that its deadlines are past', async () => {
+    const first = (await h.request('GET', '/api/imports?limit=100', { token: tokens.curator })).body.items.find((i: { status: string }) => i.status === 'confirmed');
+    const again = await h.request('POST', '/api/imports/protocol', { token: tokens.curator, json: { text: seed(LETTER_766) } });
+    expect(again.status).toBe(201);
+    const [registered, ...past] = again.body.warnings as Array<{ code: string; message: string; due?: string; recommendations?: Array<{ id: string; status: string }> }>;
+    expect(registered).toMatchObject({ code: 'source_registered', message: 'Документ «протокол от 31.05.2022 № 5» уже зарегистрирован: по нему выданы 3 рекомендации' });
+    expect(registered.recommendations!.map((r) => [r.id, r.status]).sort()).toEqual([1, 2, 3].map((n) => [`${first.id}-${n}`, 'issued']));
+    // The two dated items; the yearly one starts at the cycle under way, so it is not overdue at once.
+    expect(past.map((w) => w.code)).toEqual(['deadline_passed', 'deadline_passed']);
+    expect(past[0]).toMatchObject({ due: '2022-09-30', message: 'Срок 30.09.2022 уже прошёл: адресаты сразу получат письмо «Срок истёк»' });
+    // Once confirmed, an import warns of nothing more.
+    expect(first.warnings).toEqual([]);
+  });
+});
+
 describe('importing the seed letter of 25.09.2020 № 941', () => {
   it('reads the decision told in prose, and asks for the addressee it cannot tell', async () => {
     const res = await h.request('POST', '/api/imports/protocol', { token: tokens.curator, json: { text: seed(LETTER_941) } });
