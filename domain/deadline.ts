@@ -46,6 +46,19 @@ export interface ResolvedDeadline {
   nominal: string;
   /** True when the written date was a non-working day and the deadline moved off it. */
   moved: boolean;
+  /** False when the calendar lacks a year it was worked out in (see calendarKnown). */
+  calendarKnown: boolean;
+}
+
+/**
+ * Whether the production calendar has the years a date deadline was worked out in: the date as
+ * written and the day it fell on. Without them only weekends are days off, and a holiday, or a
+ * weekend made a working day, may have been missed. A moment (a date-time) is never moved, so its
+ * calendar does not matter.
+ */
+export function calendarKnown(nominal: string, dueDay: string, calendar: Pick<WorkingCalendar, 'covers'>): boolean {
+  if (!DATE_ONLY.test(nominal)) return true;
+  return calendar.covers(Number(nominal.slice(0, 4))) && calendar.covers(Number(dueDay.slice(0, 4)));
 }
 
 /**
@@ -60,7 +73,7 @@ export function resolveDeadline(
   if (Number(input.slice(0, 4)) > LAST_DEADLINE_YEAR) return undefined;
   if (!DATE_ONLY.test(input)) {
     const due = parseDue(input, timezone);
-    return due ? { due, nominal: input, moved: false } : undefined;
+    return due ? { due, nominal: input, moved: false, calendarKnown: true } : undefined;
   }
   if (!DateTime.fromISO(input, { zone: timezone }).isValid) return undefined;
   let day: string;
@@ -71,7 +84,7 @@ export function resolveDeadline(
     if (error instanceof RangeError) return undefined;
     throw error;
   }
-  return { due: parseDue(day, timezone)!, nominal: input, moved: day !== input };
+  return { due: parseDue(day, timezone)!, nominal: input, moved: day !== input, calendarKnown: calendarKnown(input, day, calendar) };
 }
 
 /** YYYY-MM-DD of the moment in the given zone: the day a deadline falls on there. */

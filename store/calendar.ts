@@ -45,3 +45,23 @@ export async function knownCalendarYear(repos: Repositories, year: number): Prom
   const entry = CALENDAR_DATA.find((e) => e.year === year);
   return entry ? { entry, origin: 'built-in' } : undefined;
 }
+
+/** From this month on, next year's calendar is expected: the government approves it in the autumn. */
+const NEXT_YEAR_FROM_MONTH = 10;
+
+/**
+ * The years deadlines are or soon will be worked out in that have no calendar data, in order: this
+ * year, next year from October, and the year of every deadline (a date) of a recommendation not
+ * withdrawn, from this year on. What administrators are asked to enter.
+ */
+export async function missingCalendarYears(repos: Repositories, today: string): Promise<number[]> {
+  const [calendar, recommendations] = await Promise.all([loadCalendar(repos), repos.recommendations.all()]);
+  const year = Number(today.slice(0, 4));
+  const needed = new Set([year]);
+  if (Number(today.slice(5, 7)) >= NEXT_YEAR_FROM_MONTH) needed.add(year + 1);
+  for (const rec of recommendations) {
+    const nominal = rec.deadline.nominal ?? rec.deadline.input;
+    if (rec.status !== 'withdrawn' && /^\d{4}-\d{2}-\d{2}$/.test(nominal) && Number(nominal.slice(0, 4)) >= year) needed.add(Number(nominal.slice(0, 4)));
+  }
+  return [...needed].filter((y) => !calendar.covers(y)).sort((a, b) => a - b);
+}

@@ -6,7 +6,7 @@
 import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { FREQUENCIES } from '../domain/cycles';
-import { isoDateIn, resolveDeadline, type NonWorkingDayRule } from '../domain/deadline';
+import { calendarKnown, isoDateIn, resolveDeadline, type NonWorkingDayRule } from '../domain/deadline';
 import { describeOffset, pluralRu, type NotificationPolicy } from '../domain/policy';
 import { READ_ALL_ROLES, STAFF_ROLES, type Role } from '../domain/roles';
 import { AppError, notFound } from '../api/errors';
@@ -131,7 +131,7 @@ export function createRecommendationPages({
       const date = String(req.query.date ?? '');
       const resolved = /^\d{4}-\d{2}-\d{2}$/.test(date) ? resolveDeadline(date, { timezone, calendar: await loadCalendar(repos), rule }) : undefined;
       if (!resolved) throw new AppError(400, 'bad_request', 'Нет такой даты');
-      res.json({ nominal: date, dueDate: isoDateIn(resolved.due, timezone), moved: resolved.moved });
+      res.json({ nominal: date, dueDate: isoDateIn(resolved.due, timezone), moved: resolved.moved, calendarKnown: resolved.calendarKnown });
     }),
   );
 
@@ -198,11 +198,13 @@ export function createRecommendationPages({
       const cycle = cycles.find((c) => c.cycle === asked)?.cycle ?? cycles[0]?.cycle ?? FIRST_CYCLE;
       const at = pageOf(req);
       const codes = rec.assignees.slice(at.offset, at.offset + PAGE_SIZE);
-      const [rows, orgs, counts] = await Promise.all([
+      const [rows, orgs, counts, calendar] = await Promise.all([
         repos.assignments.ofAddressees(rec, cycle, codes),
         repos.organizations.list({ codes }),
         repos.assignments.countsByState(rec._id),
+        loadCalendar(repos),
       ]);
+      const nominal = rec.deadline.nominal ?? rec.deadline.input;
       const orgName = new Map(orgs.map((o) => [o._id, o.name]));
       res.render('recommendation', {
         title: 'Рекомендация',
@@ -215,6 +217,8 @@ export function createRecommendationPages({
         rows: rows.map((a) => ({ ...a, organizationName: orgName.get(a.organization) ?? a.organization })),
         pager: pager(req, at, rec.assignees.length),
         canWithdraw: STAFF_ROLES.includes(req.actor!.role) && rec.status !== 'withdrawn',
+        // The year whose production calendar the deadline was worked out without, if any.
+        calendarUnknown: calendarKnown(nominal, isoDateIn(rec.deadline.due, timezone), calendar) ? null : nominal.slice(0, 4),
       });
     }),
   );

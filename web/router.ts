@@ -14,7 +14,8 @@ import path from 'node:path';
 import { loginLimiter } from '../api/auth/login-limit';
 import { z } from 'zod';
 import { CLOSED_STATUSES, type AssignmentStatus } from '../domain/assignment';
-import { isoDateIn, type NonWorkingDayRule } from '../domain/deadline';
+import { calendarKnown, isoDateIn, type NonWorkingDayRule } from '../domain/deadline';
+import { loadCalendar, missingCalendarYears } from '../store/calendar';
 import { pluralRu } from '../domain/policy';
 import { READ_ALL_ROLES, STAFF_ROLES, type Actor, type Role } from '../domain/roles';
 import type { FileStore } from '../store/files';
@@ -131,7 +132,9 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       // A signed-in page is never kept: after logout the Back button must not show it again.
       res.set('Cache-Control', 'no-store');
       const org = user.organization ? await repos.organizations.get(user.organization) : null;
-      res.locals.user = { ...req.actor, organizationName: org?.name ?? null, staff: STAFF_ROLES.includes(user.role), executor: user.role === 'executor' };
+      res.locals.user = { ...req.actor, organizationName: org?.name ?? null, staff: STAFF_ROLES.includes(user.role), executor: user.role === 'executor', admin: user.role === 'admin' };
+      // Administrators are told of calendar years deadlines need and nobody entered, on every page.
+      if (user.role === 'admin' && req.method === 'GET') res.locals.calendarMissing = await missingCalendarYears(repos, isoDateIn(new Date(), timezone));
       res.locals.csrfToken = csrf.generateToken(req);
       res.locals.flash = req.session.flash;
       delete req.session.flash;
@@ -319,12 +322,17 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
   async function showAssignment(req: Request, res: Response, status = 200, refused?: RefusedForm): Promise<void> {
     const view = viewOf(res);
     const who = actor(req);
-    const [rec, org, history, evidence] = await Promise.all([
+    const [rec, org, history, evidence, calendar] = await Promise.all([
       repos.recommendations.cached(view.recommendationId),
       repos.organizations.get(view.organization),
       repos.audit.forEntity('assignment', view._id),
       repos.evidence.forAssignment(view._id),
+      loadCalendar(repos),
     ]);
+    // Why the deadline is the day it is: moved off a non-working day, or worked out without its year's calendar.
+    const single = rec && !rec.recurrence;
+    const dueYear = isoDateIn(view.due, timezone).slice(0, 4);
+    const nominal = single ? (rec.deadline.nominal ?? rec.deadline.input) : null;
     const open = !CLOSED_STATUSES.includes(view.status);
     const executor = who.role === 'executor';
     const staff = STAFF_ROLES.includes(who.role);
@@ -341,6 +349,8 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
         review: staff && view.status === 'submitted',
         decide: staff && open && Boolean(view.extension),
       },
+      movedFrom: single && rec.deadline.moved ? rec.deadline.nominal : null,
+      calendarUnknown: !calendar.covers(Number(dueYear)) ? dueYear : nominal && !calendarKnown(nominal, nominal, calendar) ? nominal.slice(0, 4) : null,
       // The form refused, by its action's name: { values, error }.
       refused: refused ? { [refused.form]: refused } : {},
       today: isoDateIn(new Date(), timezone),

@@ -68,6 +68,7 @@ const DeadlineOut = z.object({
   moved: z.boolean(),
   rule: z.enum(NON_WORKING_DAY_RULES),
   workingDay: z.boolean().meta({ description: 'Рабочий ли день указанная дата' }),
+  calendarKnown: z.boolean().meta({ description: 'false: производственного календаря на этот год нет, нерабочими считаются только выходные' }),
 });
 
 const WEEKDAYS = ['воскресенье', 'понедельник', 'вторник', 'среда', 'четверг', 'пятница', 'суббота'];
@@ -204,6 +205,7 @@ export function createCalendarRouter({
       moved: deadline.moved,
       rule: applied,
       workingDay: calendar.isWorkingDay(date),
+      calendarKnown: deadline.calendarKnown,
     });
   });
 

@@ -1,7 +1,8 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { FREQUENCIES, MIN_INTERVAL_SECONDS, currentCycle, cycleAt, recurringDeadlineOf, type Cycle } from '../../domain/cycles';
-import { type NonWorkingDayRule } from '../../domain/deadline';
+import { calendarKnown, isoDateIn, type NonWorkingDayRule } from '../../domain/deadline';
+import type { WorkingCalendar } from '../../domain/calendar';
 import { loadCalendar } from '../../store/calendar';
 import { ORG_CODE_PATTERN, RECOMMENDATION_ID_PATTERN } from '../../domain/ids';
 import { ROLES, STAFF_ROLES, type Actor } from '../../domain/roles';
@@ -97,6 +98,7 @@ export const RecommendationOut = z
       /** The date as written; due is the end of another day when that one was not a working day. */
       nominal: z.string(),
       moved: z.boolean(),
+      calendarKnown: z.boolean().meta({ description: 'false: производственного календаря на год срока нет, нерабочими считаются только выходные' }),
     }),
     policy: PolicyOut.optional().meta({ description: 'Только для сотрудников' }),
     recurrence: RecurrenceOut.nullable(),
@@ -116,7 +118,14 @@ export const RecommendationOut = z
   })
   .meta({ id: 'Recommendation' });
 
-function toOut(rec: Recommendation, actor: Actor) {
+/** How a deadline is shown: which calendar years are known, and in which zone its day is. */
+interface DeadlineContext {
+  calendar: Pick<WorkingCalendar, 'covers'>;
+  timezone: string;
+}
+
+function toOut(rec: Recommendation, actor: Actor, { calendar, timezone }: DeadlineContext) {
+  const nominal = rec.deadline.nominal ?? rec.deadline.input;
   return {
     id: rec._id,
     status: rec.status,
@@ -128,8 +137,9 @@ function toOut(rec: Recommendation, actor: Actor) {
       due: rec.deadline.due.toISOString(),
       input: rec.deadline.input,
       // Records made before the working-day rule kept the deadline as written.
-      nominal: rec.deadline.nominal ?? rec.deadline.input,
+      nominal,
       moved: rec.deadline.moved ?? false,
+      calendarKnown: calendarKnown(nominal, isoDateIn(rec.deadline.due, timezone), calendar),
     },
     // How the addressee will be chased is staff business; an executor sees only the deadline.
     ...(actor.role === 'executor' || !rec.policy ? {} : { policy: rec.policy }),
@@ -162,6 +172,8 @@ export function createRecommendationsRouter({
 }) {
   const router = Router();
 
+  const deadlineContext = async (): Promise<DeadlineContext> => ({ calendar: await loadCalendar(repos), timezone: cycleContext.timezone });
+
   /** A recurring recommendation's cycle under way (or about to be issued) and the next one. */
   async function cyclesOf(rec: Recommendation) {
     const deadline = recurringDeadlineOf(rec);
@@ -185,7 +197,7 @@ export function createRecommendationsRouter({
     const actor = actorOf(req);
     const rec = await service.create(req.body, actorRef(actor));
     await repos.audit.record({ actor: actorRef(actor), action: 'created', entity: { kind: 'recommendation', id: rec._id }, details: {} });
-    res.status(201).json({ ...toOut(rec, actor), id: rec._id, status: rec.status });
+    res.status(201).json({ ...toOut(rec, actor, await deadlineContext()), id: rec._id, status: rec.status });
   });
 
   docs.route('post', '/api/recommendations/{id}/issue', {
@@ -225,7 +237,7 @@ export function createRecommendationsRouter({
   router.post('/:id/withdraw', requireRole(...STAFF_ROLES), validate({ params: IdParams, body: WithdrawBody }), async (req, res) => {
     const actor = actorOf(req);
     const rec = await service.withdraw(req.params.id, req.body.reason, actorRef(actor));
-    res.json(toOut(rec, actor));
+    res.json(toOut(rec, actor, await deadlineContext()));
   });
 
   docs.route('get', '/api/recommendations', {
@@ -244,7 +256,8 @@ export function createRecommendationsRouter({
         : { status };
     if (actor.role === 'executor' && status === 'draft') return void res.json({ items: [], total: 0 });
     const { items, total } = await repos.recommendations.list(filter, { limit, offset });
-    res.json({ items: items.map((rec) => toOut(rec, actor)), total });
+    const context = await deadlineContext();
+    res.json({ items: items.map((rec) => toOut(rec, actor, context)), total });
   });
 
   docs.route('get', '/api/recommendations/{id}', {
@@ -262,7 +275,7 @@ export function createRecommendationsRouter({
     const counts = await repos.assignments.countsByState(rec._id, actor.role === 'executor' ? actor.organization : undefined);
     const organization = actor.role === 'executor' ? actor.organization : undefined;
     const cycles = await cyclesOf(rec);
-    res.json({ ...toOut(rec, actor), counts, cycles: cycles && { ...cycles, issued: await repos.assignments.countsByCycle(rec._id, organization) } });
+    res.json({ ...toOut(rec, actor, await deadlineContext()), counts, cycles: cycles && { ...cycles, issued: await repos.assignments.countsByCycle(rec._id, organization) } });
   });
 
   return router;

@@ -129,14 +129,15 @@ describe('the production calendar API', () => {
         moved: true,
         rule: 'previous',
         workingDay: false,
+        calendarKnown: true,
       });
       const next = await ask('date=2024-12-31&rule=next');
-      expect(next.body).toEqual({ nominal: '2024-12-31', due: endOf('2025-01-09'), dueDate: '2025-01-09', moved: true, rule: 'next', workingDay: false });
+      expect(next.body).toEqual({ nominal: '2024-12-31', due: endOf('2025-01-09'), dueDate: '2025-01-09', moved: true, rule: 'next', workingDay: false, calendarKnown: true });
     });
 
     it('leaves a working day, a working Saturday too, where it is', async () => {
       for (const date of ['2024-04-27', '2025-09-30']) {
-        expect((await ask(`date=${date}&rule=next`)).body).toEqual({ nominal: date, due: endOf(date), dueDate: date, moved: false, rule: 'next', workingDay: true });
+        expect((await ask(`date=${date}&rule=next`)).body).toEqual({ nominal: date, due: endOf(date), dueDate: date, moved: false, rule: 'next', workingDay: true, calendarKnown: true });
       }
     });
 
@@ -187,8 +188,10 @@ describe('the production calendar API', () => {
 
     it('makes a deadline on a day the new year takes off move, until the year is removed again', async () => {
       // Without data for 2027 only weekends are known: Tuesday 23 February is a working day.
+      // And says so, wherever the deadline shows.
       const before = await draft('2027-02-23');
-      expect(before.deadline).toEqual({ due: endOf('2027-02-23'), input: '2027-02-23', nominal: '2027-02-23', moved: false });
+      expect(before.deadline).toEqual({ due: endOf('2027-02-23'), input: '2027-02-23', nominal: '2027-02-23', moved: false, calendarKnown: false });
+      expect((await h.request('GET', '/api/calendar/deadline?date=2027-01-05', { token: tokens.executor })).body).toMatchObject({ workingDay: true, calendarKnown: false });
 
       // Unsorted, with a repeat: stored sorted and once.
       const saved = await put(2027, { ...YEAR_2027, daysOff: [...YEAR_2027.daysOff].reverse().concat('2027-01-01') });
@@ -209,11 +212,12 @@ describe('the production calendar API', () => {
 
       // 22 and 23 February are off now; the working Saturday before them is the deadline.
       const after = await draft('2027-02-23');
-      expect(after.deadline).toEqual({ due: endOf('2027-02-20'), input: '2027-02-23', nominal: '2027-02-23', moved: true });
+      expect(after.deadline).toEqual({ due: endOf('2027-02-20'), input: '2027-02-23', nominal: '2027-02-23', moved: true, calendarKnown: true });
       const read = await h.request('GET', `/api/recommendations/${after.id}`, { token: tokens.observer });
       expect(read.body.deadline).toEqual(after.deadline);
-      // What was created before keeps its deadline.
-      expect((await h.request('GET', `/api/recommendations/${before.id}`, { token: tokens.curator })).body.deadline.moved).toBe(false);
+      // What was created before keeps its deadline, now worked out with a known year.
+      expect((await h.request('GET', `/api/recommendations/${before.id}`, { token: tokens.curator })).body.deadline).toMatchObject({ moved: false, calendarKnown: true });
+      expect((await h.request('GET', '/api/calendar/deadline?date=2027-01-05', { token: tokens.executor })).body).toMatchObject({ workingDay: false, calendarKnown: true });
       const next = await h.request('GET', '/api/calendar/deadline?date=2027-02-23&rule=next', { token: tokens.curator });
       expect(next.body).toMatchObject({ dueDate: '2027-02-24', moved: true, workingDay: false });
 
@@ -233,7 +237,7 @@ describe('the production calendar API', () => {
       expect(removed.status).toBe(204);
       expectError(await h.request('GET', '/api/calendar/2027', { token: tokens.admin }), 404, 'not_found');
       expectError(await h.request('DELETE', '/api/calendar/2027', { token: tokens.admin }), 404, 'not_found', /2027/);
-      expect((await draft('2027-02-23')).deadline).toMatchObject({ due: endOf('2027-02-23'), moved: false });
+      expect((await draft('2027-02-23')).deadline).toMatchObject({ due: endOf('2027-02-23'), moved: false, calendarKnown: false });
       expect((await h.api.db.repos.audit.forEntity('calendar', '2027')).map((e) => e.action)).toEqual(['created', 'updated', 'deleted']);
     });
 
@@ -312,7 +316,7 @@ describe('the production calendar API configured with DEADLINE_NON_WORKING_DAY=n
     });
     const created = await h.request('POST', '/api/recommendations', { token: tokens.curator, json: recommendation('2024-12-31') });
     expect(created.status).toBe(201);
-    expect(created.body.deadline).toEqual({ due: endOf('2025-01-09'), input: '2024-12-31', nominal: '2024-12-31', moved: true });
+    expect(created.body.deadline).toEqual({ due: endOf('2025-01-09'), input: '2024-12-31', nominal: '2024-12-31', moved: true, calendarKnown: true });
   });
 
   it('never moves a date-time with an offset', async () => {
@@ -322,6 +326,7 @@ describe('the production calendar API configured with DEADLINE_NON_WORKING_DAY=n
       input: '2024-12-31T12:00:00+07:00',
       nominal: '2024-12-31T12:00:00+07:00',
       moved: false,
+      calendarKnown: true,
     });
   });
 });

@@ -413,6 +413,43 @@ describe('pages as every role', () => {
     expect((await send({ ...second, number: '942', text: 'По другому письму' })).status).toBe(303);
   });
 
+  it('says where a deadline was worked out without its year’s calendar, and asks the administrator for it', async () => {
+    // `own` is due 30.09.2099: no production calendar for 2099.
+    const curator = client();
+    await curator.login(EMAIL.curator);
+    const card = await curator.call('GET', `/recommendations/${own.split('.')[0]}`);
+    expect(card.html).toContain('Производственного календаря на 2099 год нет');
+    expect(card.html).not.toContain('Добавить календарь');
+    const preview = await fetch(`${h.api.url}/deadline-preview?date=2099-01-05`, { headers: { cookie: await cookieOf(EMAIL.curator), accept: 'application/json' } });
+    expect(await preview.json()).toMatchObject({ dueDate: '2099-01-05', calendarKnown: false });
+    const executor = client();
+    await executor.login(EMAIL.executor);
+    expect((await executor.call('GET', `/assignments/${own}`)).html).toContain('Производственного календаря на 2099 год нет');
+    // Nobody but the administrator gets the banner.
+    expect((await executor.call('GET', '/my')).html).not.toContain('Нет производственного календаря');
+    // A deadline moved off a day off says from which.
+    const saturday = await h.request('POST', '/api/recommendations', {
+      token: tokens.curator,
+      json: { source: { kind: 'letter', number: '2', date: '2026-01-11' }, text: 'Срок в субботу', assignees: ['org-a'], deadline: { due: '2099-10-31' } },
+    });
+    const moved = (await h.request('POST', `/api/recommendations/${saturday.body.id}/issue`, { token: tokens.curator })).body.assignments[0].id;
+    await eventually(async () => ((await h.request('GET', `/api/assignments/${moved}`, { token: tokens.curator })).body.history?.length ? true : undefined));
+    expect((await executor.call('GET', `/assignments/${moved}`)).html).toContain('<strong>30.10.2099</strong> (в документе 31.10.2099 — нерабочий день)');
+
+    const admin = client();
+    await admin.login(EMAIL.admin);
+    const before = await admin.call('GET', '/admin');
+    expect(before.html).toMatch(/Нет производственного календаря на [^<]*2099 (год|годы)/);
+    const calendarForm = await admin.call('GET', '/admin/calendar');
+    const entered = await admin.call('POST', '/admin/calendar', { _csrf: admin.token(calendarForm.html), year: '2099', source: 'Постановление для проверки', daysOff: '2099-01-01\n2099-01-02', workingWeekends: '' });
+    expect(entered.status).toBe(303);
+    expect((await admin.call('GET', '/admin')).html).not.toMatch(/Нет производственного календаря на [^<]*2099/);
+    expect((await curator.call('GET', `/recommendations/${own.split('.')[0]}`)).html).not.toContain('Производственного календаря на 2099 год нет');
+    const removed = await admin.call('POST', '/admin/calendar/2099/delete', { _csrf: admin.token((await admin.call('GET', '/admin/calendar')).html) });
+    expect(removed.status).toBe(303);
+    expect((await admin.call('GET', '/admin')).html).toMatch(/Нет производственного календаря на [^<]*2099/);
+  });
+
   it('never follows ?next= off the site', async () => {
     const c = client();
     const form = await c.call('GET', '/login?next=//evil.test/x');

@@ -1,5 +1,5 @@
 import { createCalendar } from '../../domain/calendar';
-import { formatDateRu, isDeadlineInput, isoDateIn, parseDue, resolveDeadline } from '../../domain/deadline';
+import { calendarKnown, formatDateRu, isDeadlineInput, isoDateIn, parseDue, resolveDeadline } from '../../domain/deadline';
 
 describe('deadlines as the API accepts them', () => {
   it('reads a calendar date as the end of that day in Asia/Tomsk (UTC+7)', () => {
@@ -44,7 +44,7 @@ describe('the working-day rule for deadlines', () => {
   ])('takes the date-time %s literally, never moving it (%s)', (input, due) => {
     for (const rule of ['previous', 'next'] as const) {
       const result = resolveDeadline(input, { timezone: 'Asia/Tomsk', calendar, rule });
-      expect(result && { ...result, due: result.due.toISOString() }).toEqual({ due, nominal: input, moved: false });
+      expect(result && { ...result, due: result.due.toISOString() }).toEqual({ due, nominal: input, moved: false, calendarKnown: true });
     }
   });
 
@@ -53,12 +53,25 @@ describe('the working-day rule for deadlines', () => {
       due: parseDue('2022-09-30', 'Asia/Tomsk'),
       nominal: '2022-09-30',
       moved: false,
+      calendarKnown: true,
     });
   });
 
   it('falls back to plain weekends in a year the calendar has no data for', () => {
     expect(resolveDeadline('2099-01-31', { timezone: 'Asia/Tomsk', calendar })?.due.toISOString()).toBe('2099-01-30T16:59:59.999Z');
     expect(resolveDeadline('2099-09-30', { timezone: 'Asia/Tomsk', calendar })?.moved).toBe(false);
+    // And says so: a holiday of that year may have been missed.
+    expect(resolveDeadline('2099-09-30', { timezone: 'Asia/Tomsk', calendar })?.calendarKnown).toBe(false);
+  });
+
+  it('knows the calendar of a date deadline only when both its years are covered', () => {
+    const covers = (year: number) => year <= 2026;
+    expect(calendarKnown('2026-06-01', '2026-06-01', { covers })).toBe(true);
+    expect(calendarKnown('2027-01-05', '2027-01-05', { covers })).toBe(false);
+    // 1 January 2027 moved back to the last day of 2026: its own year is unknown all the same.
+    expect(calendarKnown('2027-01-01', '2026-12-31', { covers })).toBe(false);
+    expect(calendarKnown('2026-12-31', '2027-01-04', { covers })).toBe(false);
+    expect(calendarKnown('2027-01-05T10:00:00+07:00', '2027-01-05', { covers })).toBe(true);
   });
 
   it.each(['2023-02-30', '0001-01-01', '30.09.2022', '2030-01-02T03:04:05', ''])('refuses %p', (input) => {

@@ -72,9 +72,14 @@ document.addEventListener('DOMContentLoaded', () => {
     if (!due.value) return void (preview.textContent = '');
     const res = await fetch(`/deadline-preview?date=${encodeURIComponent(due.value)}`, { headers: { accept: 'application/json' } });
     if (!res.ok) return void (preview.textContent = 'Нет такой даты');
-    const { dueDate, moved } = await res.json();
+    const { dueDate, moved, calendarKnown } = await res.json();
     const ru = (iso) => iso.split('-').reverse().join('.');
-    preview.textContent = moved ? `${ru(due.value)} — нерабочий день: срок ${ru(dueDate)}` : `Срок ${ru(dueDate)}, рабочий день`;
+    const day = moved ? `${ru(due.value)} — нерабочий день: срок ${ru(dueDate)}` : `Срок ${ru(dueDate)}, рабочий день`;
+    // Without the year's production calendar only weekends count as days off: a holiday may be missed.
+    preview.textContent = calendarKnown
+      ? day
+      : `${day} — если считать нерабочими только субботу и воскресенье: производственного календаря на ${due.value.slice(0, 4)} год нет, праздники не учтены. Попросите администратора добавить календарь.`;
+    preview.classList.toggle('calendar-unknown', !calendarKnown);
   };
   due.addEventListener('change', () => void show());
   void show();
