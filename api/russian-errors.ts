@@ -6,7 +6,7 @@
  * Numbers agree with their nouns through pluralRu (domain/policy.ts).
  */
 import { z } from 'zod';
-import { pluralRu } from '../domain/policy';
+import { pluralRu } from '../domain/russian';
 
 const TYPES: Record<string, string> = {
   string: 'строка',

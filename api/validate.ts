@@ -6,7 +6,7 @@
 import type { RequestHandler } from 'express';
 import type { ParamsDictionary } from 'express-serve-static-core';
 import { z } from 'zod';
-import { pluralRu } from '../domain/policy';
+import { pluralRu } from '../domain/russian';
 import { validationError } from './errors';
 import { russianErrors } from './russian-errors';
 

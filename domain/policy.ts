@@ -17,6 +17,7 @@
  */
 import { DateTime, Duration } from 'luxon';
 import type { WorkingCalendar } from './calendar';
+import { pluralRu } from './russian';
 
 export const AUDIENCES = ['coordinator', 'head', 'curator', 'observers'] as const;
 /** Who receives an email, resolved from stored contacts only when it is sent. */
@@ -96,11 +97,6 @@ export function describeOffset(offset: Offset): string {
   const days = duration.as('days');
   if (Number.isInteger(days) && !hasTimePart(duration)) return `${days} ${pluralRu(days, ['день', 'дня', 'дней'])}`;
   return offset;
-}
-
-export function pluralRu(n: number, forms: [one: string, few: string, many: string]): string {
-  const rule = new Intl.PluralRules('ru').select(n);
-  return rule === 'one' ? forms[0] : rule === 'few' ? forms[1] : forms[2];
 }
 
 export function hasTimePart(duration: Duration): boolean {

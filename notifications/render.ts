@@ -8,7 +8,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { formatDateRu } from '../domain/deadline';
-import { pluralRu } from '../domain/policy';
+import { pluralRu } from '../domain/russian';
 
 export const EMAIL_TEMPLATES_DIR = path.resolve(__dirname, '../templates/email');
 

@@ -9,6 +9,7 @@ import type { Role } from '../domain/roles';
 import { FIRST_CYCLE, assignmentId } from '../domain/ids';
 import { createKeyedQueue, inParallel } from './serialize';
 import { countIn, createTallies, inBucketOrder, type ListScope, type ScopeCounts } from './tallies';
+import { byNameRu } from '../domain/russian';
 import { countersOf, disciplineOf, zeroCounts, type Counts, type Discipline } from '../domain/tally';
 import type {
   AddedCalendarYear,
@@ -133,9 +134,12 @@ export function createRepositories(models: Models, options: { timezone: string }
   // One write at a time per read-model row (see store/serialize.ts for why).
   const oneAtATime = createKeyedQueue();
   const tallies = createTallies(models, { queue: oneAtATime, timezone: options.timezone });
-  /** Every organisation's code and name, by code: what pages offer to choose from (store/versioned-cache.ts). */
+  /** Every organisation's code and name, in Russian alphabetical order: what pages offer to choose from (store/versioned-cache.ts). */
   const directory = versionedCache(models.settings, 'organizations:version', async () =>
-    (await models.organizations.find({}, { _id: 1, name: 1 }).lean()).map((o) => ({ _id: o._id, name: o.name })).sort((a, b) => (a._id < b._id ? -1 : 1)),
+    byNameRu(
+      (await models.organizations.find({}, { _id: 1, name: 1 }).lean()).map((o) => ({ _id: o._id, name: o.name })).sort((a, b) => (a._id < b._id ? -1 : 1)),
+      (o) => o.name,
+    ),
   );
   /**
    * Every recommendation, the newest first, as this process last read them (store/versioned-cache.ts):
@@ -173,7 +177,7 @@ export function createRepositories(models: Models, options: { timezone: string }
       await directory.changed();
       return updated;
     },
-    /** Every organisation's code and name, by code. */
+    /** Every organisation's code and name, by name. */
     directory: (): Promise<Array<Pick<Organization, '_id' | 'name'>>> => directory.get(),
     get: (code: string) => models.organizations.findById(code).lean(),
     /** The given organisations by code, from this process's copy; one it lacks is read from the store, never taken as missing. */
@@ -186,17 +190,21 @@ export function createRepositories(models: Models, options: { timezone: string }
       for (const org of read as Organization[]) found.set(org._id, org);
       return found;
     },
+    /** In Russian alphabetical order of their names (equal names by code). */
     async list(filter: { kind?: OrganizationKind; group?: string; codes?: string[] } = {}): Promise<Organization[]> {
       const { codes } = filter;
       // A page's organisations from this process's copy (many): reading each by id cost a round trip apiece.
       if (codes && !filter.kind && !filter.group) {
-        return [...(await organizations.many(codes)).values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+        return byNameRu(
+          [...(await organizations.many(codes)).values()].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0)),
+          (o) => o.name,
+        );
       }
       const query: QueryFilter<Organization> = {};
       if (filter.kind) query.kind = filter.kind;
       if (filter.group) query.groups = filter.group;
       if (codes) query._id = { $in: codes };
-      return models.organizations.find(query).sort({ _id: 1 }).lean();
+      return byNameRu(await models.organizations.find(query).sort({ _id: 1 }).lean(), (o) => o.name);
     },
     /** The subset of the given codes that exist. */
     async existing(codes: string[]): Promise<Set<string>> {
@@ -210,8 +218,9 @@ export function createRepositories(models: Models, options: { timezone: string }
     create: (user: User) => insertUnique(() => models.users.create(user)),
     get: (id: string) => models.users.findById(id).lean(),
     findByEmail: (email: string) => models.users.findOne({ email: email.trim().toLowerCase() }).lean(),
-    list: (filter: { organization?: string; role?: Role } = {}) =>
-      models.users.find(filter, { passwordHash: 0 }).sort({ email: 1 }).lean(),
+    /** In Russian alphabetical order of their names (equal names by address). */
+    list: async (filter: { organization?: string; role?: Role } = {}) =>
+      byNameRu(await models.users.find(filter, { passwordHash: 0 }).sort({ email: 1 }).lean(), (u) => u.name),
     /** Changes what is given; `organization: null` removes it. Returns the user as it is after. */
     async update(id: string, patch: Partial<Pick<User, 'name' | 'role' | 'active' | 'passwordHash'>> & { organization?: string | null }) {
       const { organization, ...rest } = patch;
@@ -748,7 +757,8 @@ export function createRepositories(models: Models, options: { timezone: string }
   };
 
   const groups = {
-    list: () => models.groups.find().sort({ _id: 1 }).lean(),
+    /** In Russian alphabetical order of their names. */
+    list: async () => byNameRu(await models.groups.find().sort({ _id: 1 }).lean(), (g) => g.name),
     get: (code: string) => models.groups.findById(code).lean(),
     /** Creates or replaces the group's name and phrases; returns it as stored. */
     async put(code: string, group: Pick<OrganizationGroup, 'name' | 'phrases'>, by: ActorRef): Promise<OrganizationGroup> {

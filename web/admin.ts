@@ -92,9 +92,10 @@ export function createAdminPages({
   const ORG_LABELS = { code: 'Код', name: 'Название', kind: 'Вид', groups: 'Группы', contacts: 'Контакты' };
   async function orgsPage(res: Response, status = 200, extra: Record<string, unknown> = {}) {
     const [orgs, groups] = await Promise.all([repos.organizations.list(), repos.groups.list()]);
+    const groupName = new Map(groups.map((g) => [g._id, g.name]));
     res.status(status).render('admin/organizations', {
       title: 'Организации',
-      orgs: orgs.map((o) => ({ ...o, kindRu: KIND_RU[o.kind] })),
+      orgs: orgs.map((o) => ({ ...o, kindRu: KIND_RU[o.kind], groupNames: o.groups.map((code) => groupName.get(code) ?? code) })),
       kinds: ORGANIZATION_KINDS.map((k) => ({ value: k, label: KIND_RU[k] })),
       groups: groups.map((g) => ({ code: g._id, name: g.name })),
       ...extra,

@@ -7,7 +7,8 @@ import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { FREQUENCIES } from '../domain/cycles';
 import { calendarKnown, isoDateIn, resolveDeadline, type NonWorkingDayRule } from '../domain/deadline';
-import { describeOffset, pluralRu, type NotificationPolicy } from '../domain/policy';
+import { describeOffset, type NotificationPolicy } from '../domain/policy';
+import { pluralRu } from '../domain/russian';
 import { READ_ALL_ROLES, STAFF_ROLES, type Role } from '../domain/roles';
 import { AppError, notFound } from '../api/errors';
 import { russianErrors } from '../api/validate';
@@ -20,6 +21,7 @@ import type { Repositories } from '../store/repositories';
 import { FIRST_CYCLE } from '../domain/ids';
 import { asArray, formOnce, FREQUENCY_RU, page, readPolicyJson } from './forms';
 import { PAGE_SIZE, pageOf, pager } from './paging';
+import { rowNames } from './report';
 import { csrf } from './session';
 
 const STATUS_RU: Record<RecommendationStatus, string> = { draft: 'черновик', issued: 'выдана', withdrawn: 'отозвана' };
@@ -197,7 +199,9 @@ export function createRecommendationPages({
       const asked = Number(req.query.cycle);
       const cycle = cycles.find((c) => c.cycle === asked)?.cycle ?? cycles[0]?.cycle ?? FIRST_CYCLE;
       const at = pageOf(req);
-      const codes = rec.assignees.slice(at.offset, at.offset + PAGE_SIZE);
+      // Addressees in Russian alphabetical order of their names.
+      const names = await rowNames(repos);
+      const codes = [...rec.assignees].sort(names.org.compare).slice(at.offset, at.offset + PAGE_SIZE);
       const [rows, orgs, counts, calendar] = await Promise.all([
         repos.assignments.ofAddressees(rec, cycle, codes),
         repos.organizations.list({ codes }),

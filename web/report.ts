@@ -6,6 +6,7 @@
 import ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
 import { isoDateRu } from '../domain/deadline';
+import { byNameRu } from '../domain/russian';
 import { describeSource } from '../notifications/render';
 import type { Page, Repositories } from '../store/repositories';
 
@@ -37,9 +38,46 @@ export function reportPeriod(query: { from?: unknown; to?: unknown }, timezone: 
   return valid(from) && valid(to) && from <= to ? { from, to } : undefined;
 }
 
+/** A row's name and its place in Russian alphabetical order among all of its kind. */
+export interface RowName {
+  name(key: string): string;
+  /** Compares two rows' names (by their rank, worked out once per list of names). */
+  compare(a: string, b: string): number;
+}
+
+/** Ranks by list: the directory and the recommendations are the same arrays while unchanged. */
+const ranked = new WeakMap<object, Map<string, { name: string; rank: number }>>();
+function rankOf<T>(list: T[], key: (item: T) => string, name: (item: T) => string, sorted: boolean): Map<string, { name: string; rank: number }> {
+  let ranks = ranked.get(list);
+  if (!ranks) {
+    const ordered = sorted ? list : byNameRu(list, name);
+    ranks = new Map(ordered.map((item, rank) => [key(item), { name: name(item), rank }]));
+    ranked.set(list, ranks);
+  }
+  return ranks;
+}
+
+/**
+ * What the tables name their rows by, for every row (from this process's copies): an
+ * organisation's name, a recommendation's text. Rows equal in their figures go in Russian
+ * alphabetical order of these; codes are never shown.
+ */
+export async function rowNames(repos: Repositories): Promise<Record<'org' | 'rec', RowName>> {
+  const [orgs, recs] = await Promise.all([repos.organizations.directory(), repos.recommendations.all()]);
+  const of = (ranks: Map<string, { name: string; rank: number }>): RowName => ({
+    name: (key) => ranks.get(key)?.name ?? key,
+    compare: (a, b) => (ranks.get(a)?.rank ?? Infinity) - (ranks.get(b)?.rank ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0),
+  });
+  return {
+    // The directory is in that order already.
+    org: of(rankOf(orgs, (o) => o._id, (o) => o.name, true)),
+    rec: of(rankOf(recs, (r) => r._id, (r) => r.text, false)),
+  };
+}
+
 /**
  * Over the assignments issued in the period (days in the time zone, inclusive), from the summaries.
- * Worst first (lowest discipline, then most overdue, then by code). With pages, each table holds
+ * Worst first (lowest discipline, then most overdue, then by name). With pages, each table holds
  * only its page, and only its rows' names and texts are read; `totals` gives the whole length.
  */
 export async function buildReport(
@@ -47,7 +85,7 @@ export async function buildReport(
   period: { from: string; to: string },
   pages?: { organizations: Page; recommendations: Page },
 ): Promise<DisciplineReport & { totals: { organizations: number; recommendations: number } }> {
-  const { byOrganization: byOrg, byRecommendation: byRec } = await repos.assignments.discipline(period);
+  const [{ byOrganization: byOrg, byRecommendation: byRec }, names] = await Promise.all([repos.assignments.discipline(period), rowNames(repos)]);
   const figures = (r: (typeof byOrg)[number]) => {
     const settled = r.onTime + r.late + r.overdue;
     return {
@@ -59,21 +97,17 @@ export async function buildReport(
       discipline: settled > 0 ? Math.round((r.onTime / settled) * 100) : null,
     };
   };
-  const worstFirst = (rows: typeof byOrg) =>
+  const worstFirst = (rows: typeof byOrg, names: RowName) =>
     rows
-      .map((r) => ({ r, f: figures(r) }))
-      .sort((a, b) => (a.f.discipline ?? 101) - (b.f.discipline ?? 101) || b.f.overdue - a.f.overdue || (a.r.key < b.r.key ? -1 : a.r.key > b.r.key ? 1 : 0));
+      .map((r) => ({ r, f: figures(r), name: names.name(r.key) }))
+      .sort((a, b) => (a.f.discipline ?? 101) - (b.f.discipline ?? 101) || b.f.overdue - a.f.overdue || names.compare(a.r.key, b.r.key));
   const pageOf = <T>(rows: T[], page?: Page) => (page ? rows.slice(page.offset, page.offset + page.limit) : rows);
-  const orgRows = pageOf(worstFirst(byOrg), pages?.organizations);
-  const recRows = pageOf(worstFirst(byRec), pages?.recommendations);
-  const [orgs, recs] = await Promise.all([
-    repos.organizations.list(pages ? { codes: orgRows.map(({ r }) => r.key) } : {}),
-    repos.recommendations.cachedMany(recRows.map(({ r }) => r.key)),
-  ]);
-  const orgName = new Map(orgs.map((o) => [o._id, o.name]));
+  const orgRows = pageOf(worstFirst(byOrg, names.org), pages?.organizations);
+  const recRows = pageOf(worstFirst(byRec, names.rec), pages?.recommendations);
+  const recs = await repos.recommendations.cachedMany(recRows.map(({ r }) => r.key));
   return {
     ...period,
-    organizations: orgRows.map(({ r, f }) => ({ name: orgName.get(r.key) ?? r.key, detail: r.key, ...f })),
+    organizations: orgRows.map(({ f, name }) => ({ name, detail: '', ...f })),
     recommendations: recRows.map(({ r, f }, i) => {
       const rec = recs[i];
       return { name: rec?.text ?? r.key, detail: rec ? describeSource(rec.source) : '', ...f };
@@ -96,20 +130,22 @@ export async function reportWorkbook(report: DisciplineReport): Promise<Buffer> 
   const book = new ExcelJS.Workbook();
   book.creator = 'Контроль';
   const period = `${isoDateRu(report.from)}–${isoDateRu(report.to)}`;
-  const sheet = (title: string, first: string, second: string, rows: ReportRow[]) => {
+  /** A sheet: the name column, a detail column when `second` names one, then the figures. */
+  const sheet = (title: string, first: string, second: string | null, rows: ReportRow[]) => {
     const ws = book.addWorksheet(title);
     ws.addRow([`Исполнительская дисциплина: ${title.toLowerCase()}, поручения, выданные ${period}`]).font = { bold: true };
     ws.addRow([]);
-    const header = ws.addRow([first, second, ...COLUMNS.map((c) => c.header)]);
+    const header = ws.addRow([first, ...(second ? [second] : []), ...COLUMNS.map((c) => c.header)]);
     header.font = { bold: true };
     header.alignment = { wrapText: true, vertical: 'top' };
-    for (const r of rows) ws.addRow([r.name, r.detail, ...COLUMNS.map((c) => r[c.key] ?? '')]);
+    for (const r of rows) ws.addRow([r.name, ...(second ? [r.detail] : []), ...COLUMNS.map((c) => r[c.key] ?? '')]);
     ws.getColumn(1).width = 60;
-    ws.getColumn(2).width = 28;
-    for (let i = 3; i <= 2 + COLUMNS.length; i += 1) ws.getColumn(i).width = 16;
+    if (second) ws.getColumn(2).width = 28;
+    const firstFigure = second ? 3 : 2;
+    for (let i = firstFigure; i < firstFigure + COLUMNS.length; i += 1) ws.getColumn(i).width = 16;
     ws.views = [{ state: 'frozen', ySplit: 3 }];
   };
-  sheet('По организациям', 'Организация', 'Код', report.organizations);
+  sheet('По организациям', 'Организация', null, report.organizations);
   sheet('По рекомендациям', 'Рекомендация', 'Документ', report.recommendations);
   return Buffer.from(await book.xlsx.writeBuffer());
 }

@@ -16,7 +16,7 @@ import { z } from 'zod';
 import { CLOSED_STATUSES, type AssignmentStatus } from '../domain/assignment';
 import { calendarKnown, isoDateIn, type NonWorkingDayRule } from '../domain/deadline';
 import { loadCalendar, missingCalendarYears } from '../store/calendar';
-import { pluralRu } from '../domain/policy';
+import { pluralRu } from '../domain/russian';
 import { READ_ALL_ROLES, STAFF_ROLES, type Actor, type Role } from '../domain/roles';
 import type { FileStore } from '../store/files';
 import type { AssignmentView } from '../store/models';
@@ -34,7 +34,7 @@ import type { RecommendationService } from '../api/recommendations/service';
 import { createAdminPages } from './admin';
 import { createImportPages } from './imports';
 import { createRecommendationPages } from './recommendations';
-import { buildReport, reportPeriod, reportWorkbook } from './report';
+import { buildReport, reportPeriod, reportWorkbook, rowNames, type RowName } from './report';
 import { formOnce, page } from './forms';
 import { PAGE_SIZE, pageOf, pager } from './paging';
 import { csrf } from './session';
@@ -215,23 +215,19 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       const asked = req.query.from || req.query.to;
       const period = asked ? reportPeriod(req.query, timezone) : undefined;
       if (asked && !period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
-      const { byOrganization: byOrg, byRecommendation: byRec } = await repos.assignments.discipline(period);
-      // Worst first, a page of each table at a time: only the page's names and texts are read.
-      const order = (a: { overdue: number; total: number; key: string }, b: { overdue: number; total: number; key: string }) =>
-        b.overdue - a.overdue || b.total - a.total || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+      const [{ byOrganization: byOrg, byRecommendation: byRec }, names] = await Promise.all([repos.assignments.discipline(period), rowNames(repos)]);
+      // Worst first, then by name; a page of each table at a time.
+      type Row = { overdue: number; total: number; key: string };
+      const order = (names: RowName) => (a: Row, b: Row) => b.overdue - a.overdue || b.total - a.total || names.compare(a.key, b.key);
       const [orgAt, recAt] = [pageOf(req, 'orgs'), pageOf(req, 'recs')];
-      const orgRows = byOrg.sort(order).slice(orgAt.offset, orgAt.offset + PAGE_SIZE);
-      const recRows = byRec.sort(order).slice(recAt.offset, recAt.offset + PAGE_SIZE);
-      const [orgs, recs] = await Promise.all([
-        repos.organizations.list({ codes: orgRows.map((r) => r.key) }),
-        repos.recommendations.cachedMany(recRows.map((r) => r.key)),
-      ]);
-      const orgName = new Map(orgs.map((o) => [o._id, o.name]));
+      const orgRows = byOrg.sort(order(names.org)).slice(orgAt.offset, orgAt.offset + PAGE_SIZE);
+      const recRows = byRec.sort(order(names.rec)).slice(recAt.offset, recAt.offset + PAGE_SIZE);
+      const recs = await repos.recommendations.cachedMany(recRows.map((r) => r.key));
       const recText = new Map(recs.filter((r) => r !== null).map((r) => [r._id, r]));
       res.render('dashboard', {
         title: 'Сводка исполнения',
         period: period ?? null,
-        organizations: orgRows.map((r) => ({ ...r, name: orgName.get(r.key) ?? r.key })),
+        organizations: orgRows.map((r) => ({ ...r, name: names.org.name(r.key) })),
         organizationsTotal: byOrg.length,
         organizationsPager: pager(req, orgAt, byOrg.length, 'orgs'),
         recommendations: recRows.map((r) => ({ ...r, text: recText.get(r.key)?.text ?? r.key, source: recText.get(r.key)?.source })),

@@ -10,7 +10,7 @@ import { create } from 'express-handlebars';
 import Handlebars from 'handlebars';
 import { statusRu, type AssignmentStatus } from '../domain/assignment';
 import { formatDateRu } from '../domain/deadline';
-import { pluralRu } from '../domain/policy';
+import { pluralRu } from '../domain/russian';
 import { describeSource } from '../notifications/render';
 import type { SourceRef } from '../notifications/render';
 import { DateTime } from 'luxon';

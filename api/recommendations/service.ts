@@ -17,7 +17,7 @@ import type { Repositories } from '../../store/repositories';
 import { recommendationWorkflow } from '../../workflows';
 import { withdrawRecommendationUpdate } from '../../workflows/definitions';
 import { isEndedRunError } from '../../temporal/errors';
-import { pluralRu } from '../../domain/policy';
+import { pluralRu } from '../../domain/russian';
 import { describeSource } from '../../notifications/render';
 import { badRequest, conflict, fromTemporal, notFound, unknownReference } from '../errors';
 

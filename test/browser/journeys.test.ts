@@ -171,7 +171,7 @@ describe('pages in a browser', () => {
 
     // The report shows it too, on the page and in the .xlsx file.
     page = await signIn('observer@kontrol.test');
-    await page.getByRole('link', { name: 'Отчёт' }).click();
+    await page.getByRole('link', { name: 'Дисциплина' }).click();
     const reportRow = page.locator('#rep-org ~ table tbody tr', { hasText: 'Организация ORG-A' }).first();
     await expectText(reportRow.locator('[data-label="С опозданием"]'), '1');
     await expectText(reportRow.locator('[data-label="Возвращалось"]'), '1');

@@ -105,8 +105,9 @@ describe('pages as every role', () => {
     await book.xlsx.load(Buffer.from(await res.arrayBuffer()) as never);
     expect(book.worksheets.map((w) => w.name)).toEqual(['По организациям', 'По рекомендациям']);
     const orgs = book.getWorksheet('По организациям')!;
-    expect(orgs.getRow(3).values).toEqual([undefined, 'Организация', 'Код', 'Выдано', 'Исполнено в срок', 'Исполнено с опозданием', 'Просрочено сейчас', 'Возвращалось на доработку', 'Исполнительская дисциплина, %']);
-    expect(orgs.getRow(4).values).toEqual([undefined, 'Организация ORG-A', 'org-a', 1, 0, 0, 0, 0, '']);
+    // Names, not codes.
+    expect(orgs.getRow(3).values).toEqual([undefined, 'Организация', 'Выдано', 'Исполнено в срок', 'Исполнено с опозданием', 'Просрочено сейчас', 'Возвращалось на доработку', 'Исполнительская дисциплина, %']);
+    expect(orgs.getRow(4).values).toEqual([undefined, 'Организация ORG-A', 1, 0, 0, 0, 0, '']);
     const bad = await fetch(`${h.api.url}/reports/discipline?from=2024-05-01&to=2024-01-01`, { headers: { cookie: await cookieOf(EMAIL.observer), accept: 'text/html' } });
     const badHtml = await bad.text();
     expect({ status: bad.status, main: bad.status === 400 ? '' : badHtml.slice(badHtml.indexOf('<main'), badHtml.indexOf('<main') + 300) }).toEqual({ status: 400, main: '' });
@@ -448,6 +449,31 @@ describe('pages as every role', () => {
     const removed = await admin.call('POST', '/admin/calendar/2099/delete', { _csrf: admin.token((await admin.call('GET', '/admin/calendar')).html) });
     expect(removed.status).toBe(303);
     expect((await admin.call('GET', '/admin')).html).toMatch(/Нет производственного календаря на [^<]*2099/);
+  });
+
+  it('lists organisations in Russian alphabetical order of their names, and shows no codes', async () => {
+    const { repos } = h.api.db;
+    const org = (code: string, name: string) => repos.organizations.create({ _id: code, name, kind: 'municipality', groups: [], contacts: { coordinator: [], head: [] } });
+    // Codes in the opposite order to the names.
+    await org('aaa-yasnogorsk', 'Ясногорский район');
+    await org('zzz-aleksandrovskoe', 'Александровский район');
+    await org('mmm-yolkino', 'Ёлкинский район');
+    const inOrder = (html: string) => ['Александровский район', 'Ёлкинский район', 'Организация ORG-A', 'Ясногорский район'].map((name) => html.indexOf(name));
+    const ascending = (at: number[]) => at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1]));
+
+    const admin = client();
+    await admin.login(EMAIL.admin);
+    const list = await admin.call('GET', '/admin/organizations');
+    expect(ascending(inOrder(list.html))).toBe(true);
+    expect(list.html).not.toMatch(/>\s*aaa-yasnogorsk\s*</);
+    expect(list.html).not.toContain('<span class="muted">org-a</span>');
+    const curator = client();
+    await curator.login(EMAIL.curator);
+    expect(ascending(inOrder((await curator.call('GET', '/recommendations/new')).html))).toBe(true);
+    expect(ascending(inOrder((await curator.call('GET', '/recommendations')).html))).toBe(true);
+    const report = await curator.call('GET', '/reports/discipline?from=2020-01-01&to=2099-12-31');
+    expect(report.html).toMatch(/<span class="clip">(Организация ORG-|Адресат many-)/);
+    expect(report.html).not.toMatch(/<span class="muted"> (org-[a-c]|many-\d+)<\/span>/);
   });
 
   it('never follows ?next= off the site', async () => {
