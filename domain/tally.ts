@@ -76,29 +76,45 @@ export function sumInto(into: Counts, ...parts: Array<Partial<Counts> | undefine
 }
 
 /**
- * Executive discipline from counts: done on time, done late, overdue now, waiting for review,
- * open and not yet due, withdrawn; and how many were returned at least once.
+ * The figures people read, the one definition the dashboard, the report and the recommendation
+ * card all use. Every assignment counted is in exactly one of onTime, late, overdue, review, open
+ * and withdrawn, so those add up to `total`, and all but withdrawn to `issued`.
  */
 export interface Discipline {
+  /** Every assignment counted, withdrawn ones too. */
   total: number;
+  /** Not withdrawn: «выдано». */
+  issued: number;
+  /** Accepted by the deadline. */
   onTime: number;
+  /** Accepted after it. */
   late: number;
+  /** Past the deadline and still with the addressee: «просрочено сейчас». */
   overdue: number;
+  /** Evidence waiting for review. */
   review: number;
+  /** With the addressee, the deadline not passed: «в работе». */
   open: number;
   withdrawn: number;
+  /** Returned for revision at least once (whatever the state now): not a part of the whole. */
   returned: number;
+  /** Done on time of those done or overdue, in percent; null when there are none. */
+  discipline: number | null;
 }
 
 export function disciplineOf(c: Counts): Discipline {
+  const onTime = c.accepted - c.acceptedLate;
+  const settled = c.accepted + c.overdueOpen;
   return {
     total: c.total,
-    onTime: c.accepted - c.acceptedLate,
+    issued: c.total - c.withdrawn,
+    onTime,
     late: c.acceptedLate,
     overdue: c.overdueOpen,
     review: c.submitted,
     open: c.total - c.accepted - c.withdrawn - c.submitted - c.overdueOpen,
     withdrawn: c.withdrawn,
     returned: c.everReturned,
+    discipline: settled > 0 ? Math.round((onTime / settled) * 100) : null,
   };
 }

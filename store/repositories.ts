@@ -684,6 +684,15 @@ export function createRepositories(models: Models, options: { timezone: string }
     async countsByState(recommendationId: string, organization?: string) {
       return (await assignments.countsFor([recommendationId], organization)).get(recommendationId)!;
     },
+    /** A recommendation's figures (domain/tally.ts, disciplineOf): what its card shows, as the dashboard and the report do. */
+    async figures(recommendationId: string): Promise<Discipline> {
+      return (await assignments.figuresFor([recommendationId])).get(recommendationId)!;
+    },
+    /** Several recommendations' figures, by id (as `figures`). */
+    async figuresFor(recommendationIds: string[]): Promise<Map<string, Discipline>> {
+      const all = await tallies.forRecommendations(recommendationIds);
+      return new Map(recommendationIds.map((id) => [id, disciplineOf(all.get(id) ?? zeroCounts())]));
+    },
   };
 
   const evidence = {

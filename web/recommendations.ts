@@ -96,7 +96,7 @@ export function createRecommendationPages({
         { limit: PAGE_SIZE, offset: (query.page - 1) * PAGE_SIZE },
       );
       const orgs = await repos.organizations.directory();
-      const counts = await repos.assignments.countsFor(items.map((rec) => rec._id));
+      const counts = await repos.assignments.figuresFor(items.map((rec) => rec._id));
       const rows = items.map((rec) => ({
         rec,
         statusRu: STATUS_RU[rec.status],
@@ -205,7 +205,7 @@ export function createRecommendationPages({
       const [rows, orgs, counts, calendar] = await Promise.all([
         repos.assignments.ofAddressees(rec, cycle, codes),
         repos.organizations.list({ codes }),
-        repos.assignments.countsByState(rec._id),
+        repos.assignments.figures(rec._id),
         loadCalendar(repos),
       ]);
       const nominal = rec.deadline.nominal ?? rec.deadline.input;

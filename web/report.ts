@@ -86,17 +86,8 @@ export async function buildReport(
   pages?: { organizations: Page; recommendations: Page },
 ): Promise<DisciplineReport & { totals: { organizations: number; recommendations: number } }> {
   const [{ byOrganization: byOrg, byRecommendation: byRec }, names] = await Promise.all([repos.assignments.discipline(period), rowNames(repos)]);
-  const figures = (r: (typeof byOrg)[number]) => {
-    const settled = r.onTime + r.late + r.overdue;
-    return {
-      issued: r.total - r.withdrawn,
-      onTime: r.onTime,
-      late: r.late,
-      overdue: r.overdue,
-      returned: r.returned,
-      discipline: settled > 0 ? Math.round((r.onTime / settled) * 100) : null,
-    };
-  };
+  // The figures as the dashboard and the card read them (domain/tally.ts, disciplineOf).
+  const figures = (r: (typeof byOrg)[number]) => ({ issued: r.issued, onTime: r.onTime, late: r.late, overdue: r.overdue, returned: r.returned, discipline: r.discipline });
   const worstFirst = (rows: typeof byOrg, names: RowName) =>
     rows
       .map((r) => ({ r, f: figures(r), name: names.name(r.key) }))

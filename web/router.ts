@@ -217,8 +217,8 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       if (asked && !period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
       const [{ byOrganization: byOrg, byRecommendation: byRec }, names] = await Promise.all([repos.assignments.discipline(period), rowNames(repos)]);
       // Worst first, then by name; a page of each table at a time.
-      type Row = { overdue: number; total: number; key: string };
-      const order = (names: RowName) => (a: Row, b: Row) => b.overdue - a.overdue || b.total - a.total || names.compare(a.key, b.key);
+      type Row = { overdue: number; issued: number; key: string };
+      const order = (names: RowName) => (a: Row, b: Row) => b.overdue - a.overdue || b.issued - a.issued || names.compare(a.key, b.key);
       const [orgAt, recAt] = [pageOf(req, 'orgs'), pageOf(req, 'recs')];
       const orgRows = byOrg.sort(order(names.org)).slice(orgAt.offset, orgAt.offset + PAGE_SIZE);
       const recRows = byRec.sort(order(names.rec)).slice(recAt.offset, recAt.offset + PAGE_SIZE);

@@ -4,6 +4,7 @@
  * assignment gets the 404 page. Sessions end at logout on the server, not only in the browser.
  */
 import ExcelJS from 'exceljs';
+import type { AssignmentState } from '../../domain/assignment';
 import { eventually, PASSWORD, startHarness, type Harness } from '../support/harness';
 
 let h: Harness;
@@ -474,6 +475,71 @@ describe('pages as every role', () => {
     const report = await curator.call('GET', '/reports/discipline?from=2020-01-01&to=2099-12-31');
     expect(report.html).toMatch(/<span class="clip">(Организация ORG-|Адресат many-)/);
     expect(report.html).not.toMatch(/<span class="muted"> (org-[a-c]|many-\d+)<\/span>/);
+  });
+
+  it('shows one recommendation’s figures alike on its card, the dashboard and the report, the parts adding up to the whole', async () => {
+    // Read-model rows only (no workflows): one addressee in each state there is.
+    const { repos } = h.api.db;
+    const states: Array<[string, Partial<AssignmentState>]> = [
+      ['fig-on-time', { status: 'accepted', acceptedLate: false }],
+      ['fig-late', { status: 'accepted', acceptedLate: true, overdue: true, returns: 1 }],
+      ['fig-overdue', { status: 'issued', overdue: true }],
+      ['fig-overdue-2', { status: 'returned', overdue: true, returns: 1 }],
+      ['fig-review', { status: 'submitted', overdue: true }],
+      ['fig-open', { status: 'issued' }],
+      ['fig-withdrawn', { status: 'withdrawn' }],
+    ];
+    for (const [code] of states) await repos.organizations.create({ _id: code, name: `Адресат ${code}`, kind: 'municipality', groups: [], contacts: { coordinator: [], head: [] } });
+    const text = 'Рекомендация, чьи цифры сходятся';
+    const rec = await repos.recommendations.create({
+      _id: 'figures-rec',
+      source: { id: 'figures', kind: 'letter', issuer: 'РЦРО', number: '55', date: '2026-03-01', title: '' },
+      text,
+      assignees: states.map(([code]) => code),
+      deadline: { due: new Date('2026-06-30T16:59:59Z'), input: '2026-06-30' },
+      status: 'issued',
+      issuedAt: new Date('2026-03-02T03:00:00Z'),
+      createdBy: { id: 'test', email: 'test', role: 'curator' },
+    });
+    await repos.assignments.ensureIssued(rec, rec.assignees);
+    const due = '2026-06-30T16:59:59.000Z';
+    for (const [code, pick] of states) {
+      await repos.assignments.project(`figures-rec.${code}.1`, { recommendationId: rec._id, organization: code, cycle: 1 }, {
+        status: 'issued', due, originalDue: due, overdue: false, acceptedLate: null, extension: null, lastSubmission: null, submissions: 0, returns: 0, version: 5, ...pick,
+      } as AssignmentState);
+    }
+    const c = client();
+    await c.login(EMAIL.curator);
+    // The card, once the worker's tallier has counted them.
+    const figures = await eventually(async () => {
+      const html = (await c.call('GET', '/recommendations/figures-rec')).html;
+      const m = /выдано (\d+): в срок (\d+), с опозданием (\d+), просрочено (\d+), на проверке (\d+), в работе (\d+); отозвано (\d+)/.exec(html);
+      return m && Number(m[1]) === 6 ? m.slice(1).map(Number) : undefined;
+    }, 20_000, 'the card counted');
+    const [issued, onTime, late, overdue, review, open, withdrawn] = figures;
+    expect({ issued, onTime, late, overdue, review, open, withdrawn }).toEqual({ issued: 6, onTime: 1, late: 1, overdue: 2, review: 1, open: 1, withdrawn: 1 });
+    expect(onTime + late + overdue + review + open).toBe(issued);
+    expect(issued + withdrawn).toBe(states.length);
+
+    // The dashboard's row of it: the same figures.
+    const cells = (html: string, label: string) => {
+      const row = html.split('<tr>').find((r) => r.includes(label))!;
+      return Object.fromEntries([...row.matchAll(/<td data-label="([^"]+)">(\d+)/g)].map((m) => [m[1], Number(m[2])]));
+    };
+    let page = 1;
+    let dashboard = '';
+    do dashboard = (await c.call('GET', `/dashboard?recs=${page++}`)).html;
+    while (!dashboard.includes(text) && page < 20);
+    expect(cells(dashboard, text)).toEqual({ 'В срок': onTime, 'С опозданием': late, Просрочено: overdue, 'На проверке': review, 'В работе': open, Выдано: issued });
+    // And the report's, for this year so far (the rows were written today).
+    let report = '';
+    page = 1;
+    do report = (await c.call('GET', `/reports/discipline?recs=${page++}`)).html;
+    while (!report.includes(text) && page < 20);
+    expect(cells(report, text)).toEqual({ Выдано: issued, 'В срок': onTime, 'С опозданием': late, Просрочено: overdue, Возвращалось: 2, Дисциплина: Math.round((onTime / (onTime + late + overdue)) * 100) });
+    // The list of recommendations says the same.
+    const listed = (await c.call('GET', '/recommendations')).html.split('<tr').find((r) => r.includes(text))!;
+    expect(listed).toContain(`<td data-label="Поручения">${issued}, <span class="state state-overdue">просрочено ${overdue}</span>, на проверке ${review}</td>`);
   });
 
   it('never follows ?next= off the site', async () => {

@@ -32,6 +32,27 @@ describe('what one assignment adds to the summaries', () => {
     ]) {
       sumInto(counts, Object.fromEntries(countersOf(state).map((c) => [c, 1])));
     }
-    expect(disciplineOf(counts)).toEqual({ total: 6, onTime: 1, late: 1, overdue: 1, review: 1, open: 1, withdrawn: 1, returned: 0 });
+    expect(disciplineOf(counts)).toEqual({ total: 6, issued: 5, onTime: 1, late: 1, overdue: 1, review: 1, open: 1, withdrawn: 1, returned: 0, discipline: 33 });
+  });
+
+  it('splits every assignment into exactly one part: the parts add up to the whole, whatever the states', () => {
+    // Every combination of what a state holds, each once.
+    const statuses = ['issued', 'submitted', 'returned', 'accepted', 'withdrawn'] as const;
+    const counts = zeroCounts();
+    let states = 0;
+    for (const status of statuses)
+      for (const overdue of [false, true])
+        for (const acceptedLate of status === 'accepted' ? [false, true] : [null])
+          for (const returns of [0, 2])
+            for (const extension of [null, { until: '2099-01-01' }]) {
+              sumInto(counts, Object.fromEntries(countersOf({ status, overdue, acceptedLate, returns, extension }).map((c) => [c, 1])));
+              states += 1;
+            }
+    const f = disciplineOf(counts);
+    expect(f.total).toBe(states);
+    expect(Math.min(f.onTime, f.late, f.overdue, f.review, f.open, f.withdrawn)).toBeGreaterThan(0);
+    expect(f.onTime + f.late + f.overdue + f.review + f.open).toBe(f.issued);
+    expect(f.issued + f.withdrawn).toBe(f.total);
+    expect(f.discipline).toBe(Math.round((f.onTime / (f.onTime + f.late + f.overdue)) * 100));
   });
 });
