@@ -40,6 +40,10 @@ function stateCounts(c: Counts): Record<string, number> {
   return { total: c.total, issued: c.issued, submitted: c.submitted, returned: c.returned, accepted: c.accepted, withdrawn: c.withdrawn, overdue: c.overdue };
 }
 
+/** Whether a row is in the state, or one of the states, a filter names. */
+const inStates = (row: Pick<AssignmentView, 'status'>, filter: Pick<AssignmentFilter, 'status' | 'statuses'>) =>
+  (!filter.status || row.status === filter.status) && (!filter.statuses || filter.statuses.includes(row.status));
+
 /** Counts a handful of rows directly (one organisation's rows of a recommendation, say). */
 function countRows(rows: AssignmentView[]): Counts {
   const counts = zeroCounts();
@@ -126,6 +130,8 @@ export interface AssignmentFilter {
   organization?: string;
   cycle?: number;
   status?: AssignmentStatus;
+  /** Any of these states (with `status`, both must hold): the open ones, say. */
+  statuses?: readonly AssignmentStatus[];
   recommendationId?: string;
   overdue?: boolean;
 }
@@ -347,7 +353,7 @@ export function createRepositories(models: Models, options: { timezone: string }
   /** One read of a page of a list scope (see bucketList). */
   async function readPage(
     scope: ListScope,
-    filter: Pick<AssignmentFilter, 'status' | 'overdue'>,
+    filter: Pick<AssignmentFilter, 'status' | 'statuses' | 'overdue'>,
     page: Page,
     inScope: QueryFilter<AssignmentView>,
     dirtyQuery: QueryFilter<AssignmentView>,
@@ -362,7 +368,7 @@ export function createRepositories(models: Models, options: { timezone: string }
         const at = classes.get(was.bucket);
         if (at) at[was.cls] = (at[was.cls] ?? 0) - 1;
       }
-      if (filter.status && row.status !== filter.status) continue;
+      if (!inStates(row, filter)) continue;
       if (filter.overdue !== undefined && row.overdue !== filter.overdue) continue;
       const now = counts.placeOf(tallies.rowSignature(row));
       if (!now) continue;
@@ -393,8 +399,8 @@ export function createRepositories(models: Models, options: { timezone: string }
     await inParallel(reads, BUCKET_READS, async ({ where, covers }) => {
       const query: QueryFilter<AssignmentView> = { ...inScope, ...where, overdue: wanted[covers[0]].overdue };
       if (filter.status) query.status = filter.status;
-      // Rows read dirty above are listed from `fresh`.
-      const rows = (await models.assignments.find(query).lean()).filter((r) => !dirtyIds.has(r._id));
+      // Rows read dirty above are listed from `fresh`; several states are told apart here (a bucket holds few rows).
+      const rows = (await models.assignments.find(query).lean()).filter((r) => !dirtyIds.has(r._id) && inStates(r, filter));
       for (const i of covers) counted.set(i, covers.length === 1 ? rows : rows.filter((r) => r.listBucket === wanted[i].bucket));
     });
     const pieces = wanted.map(({ added, from, to }, i) =>
@@ -412,7 +418,7 @@ export function createRepositories(models: Models, options: { timezone: string }
    */
   async function bucketReads(
     scope: ListScope,
-    filter: Pick<AssignmentFilter, 'status' | 'overdue'>,
+    filter: Pick<AssignmentFilter, 'status' | 'statuses' | 'overdue'>,
     classes: Map<string, Record<string, number>>,
     wanted: Array<{ bucket: string; overdue: boolean; counted: number }>,
   ): Promise<Array<{ where: QueryFilter<AssignmentView>; covers: number[] }>> {
@@ -565,7 +571,7 @@ export function createRepositories(models: Models, options: { timezone: string }
       if (filter.recommendationId) query.recommendationId = filter.recommendationId;
       if (filter.cycle !== undefined) query.cycle = filter.cycle;
       if (filter.overdue !== undefined) query.overdue = filter.overdue;
-      return pageInMemory(() => models.assignments.find(query).lean(), (a, b) => Number(b.overdue) - Number(a.overdue) || time(a.due) - time(b.due) || byId(a, b), page);
+      return pageInMemory(async () => (await models.assignments.find(query).lean()).filter((r) => inStates(r, filter)), (a, b) => Number(b.overdue) - Number(a.overdue) || time(a.due) - time(b.due) || byId(a, b), page);
     },
     /**
      * One page of a recommendation's open rows, every cycle, in a stable order: what a withdrawal

@@ -205,6 +205,7 @@ export interface ListBucket {
 /** Which rows a long list shows: any state or one, overdue or not or either. */
 export interface ListFilter {
   status?: AssignmentStatus;
+  statuses?: readonly AssignmentStatus[];
   overdue?: boolean;
 }
 
@@ -249,6 +250,7 @@ export function countIn(bucket: ListBucket, filter: ListFilter, overdue: boolean
     const [status, flag] = cls.split(':');
     if ((flag === '1') !== overdue) continue;
     if (filter.status && status !== filter.status) continue;
+    if (filter.statuses && !filter.statuses.includes(status as AssignmentStatus)) continue;
     // A moment's disagreement between a row and its counts never makes a bucket owe rows.
     n += Math.max(count, 0);
   }

@@ -24,6 +24,7 @@ import { loadDefaultPolicy } from '../store/policy';
 import type { Repositories } from '../store/repositories';
 import { describePolicy } from './recommendations';
 import { asArray, formOnce, page, readPolicyJson } from './forms';
+import { PAGE_SIZE, pageOf, pager } from './paging';
 import { csrf } from './session';
 
 const KIND_RU: Record<string, string> = {
@@ -337,10 +338,13 @@ export function createAdminPages({
     ...admin,
     page(async (req, res) => {
       const status = ['pending', 'sent', 'failed'].includes(String(req.query.status)) ? (String(req.query.status) as 'pending' | 'sent' | 'failed') : undefined;
-      const [{ items, total }, digestRuns] = await Promise.all([repos.outbox.list({ status }, { limit: 100, offset: 0 }), repos.digestRuns.latest(DIGEST_WEEKS_SHOWN)]);
+      // A page at a time, as every long list: the log keeps every email ever sent.
+      const at = pageOf(req);
+      const [{ items, total }, digestRuns] = await Promise.all([repos.outbox.list({ status }, { limit: PAGE_SIZE, offset: at.offset }), repos.digestRuns.latest(DIGEST_WEEKS_SHOWN)]);
       res.render('admin/outbox', {
         title: 'Журнал писем',
         total,
+        pager: pager(req, at, total),
         digestRuns: digestRuns.map((r) => ({ ...r, statusRu: DIGEST_STATUS_RU[r.status], missed: r.status === 'missed' })),
         statuses: Object.entries(OUTBOX_STATUS_RU).map(([value, label]) => ({ value, label, selected: value === status })),
         items: items.map((e) => ({ ...e, statusRu: OUTBOX_STATUS_RU[e.status] })),

@@ -3,7 +3,7 @@
  * and the form that creates and issues one (addressees by group or one by one, the deadline with
  * the working-day rule shown, a recurrence). Registered on the web router, behind its session.
  */
-import { Router, type RequestHandler } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { FREQUENCIES } from '../domain/cycles';
 import { calendarKnown, isoDateIn, resolveDeadline, type NonWorkingDayRule } from '../domain/deadline';
@@ -186,46 +186,44 @@ export function createRecommendationPages({
     }),
   );
 
-  router.get(
-    '/recommendations/:id',
-    signedIn,
-    only(...READ_ALL_ROLES),
-    page(async (req, res) => {
-      const rec = await repos.recommendations.get(String(req.params.id));
-      if (!rec) throw notFound('Рекомендация не найдена');
-      // One cycle (the latest unless ?cycle= names another) and one page of addressees at a time:
-      // a recommendation to 2,300 addressees is not one 800 KB page.
-      const cycles = rec.recurrence ? await repos.assignments.countsByCycle(rec._id) : [];
-      const asked = Number(req.query.cycle);
-      const cycle = cycles.find((c) => c.cycle === asked)?.cycle ?? cycles[0]?.cycle ?? FIRST_CYCLE;
-      const at = pageOf(req);
-      // Addressees in Russian alphabetical order of their names.
-      const names = await rowNames(repos);
-      const codes = [...rec.assignees].sort(names.org.compare).slice(at.offset, at.offset + PAGE_SIZE);
-      const [rows, orgs, counts, calendar] = await Promise.all([
-        repos.assignments.ofAddressees(rec, cycle, codes),
-        repos.organizations.list({ codes }),
-        repos.assignments.figures(rec._id),
-        loadCalendar(repos),
-      ]);
-      const nominal = rec.deadline.nominal ?? rec.deadline.input;
-      const orgName = new Map(orgs.map((o) => [o._id, o.name]));
-      res.render('recommendation', {
-        title: 'Рекомендация',
-        rec,
-        statusRu: STATUS_RU[rec.status],
-        recurrence: rec.recurrence ? FREQUENCY_RU[rec.recurrence.frequency] : null,
-        policy: rec.policy ? describePolicy(rec.policy) : [],
-        counts,
-        cycles: cycles.map((c) => ({ ...c, current: c.cycle === cycle, link: `/recommendations/${encodeURIComponent(rec._id)}?cycle=${c.cycle}` })),
-        rows: rows.map((a) => ({ ...a, organizationName: orgName.get(a.organization) ?? a.organization })),
-        pager: pager(req, at, rec.assignees.length),
-        canWithdraw: STAFF_ROLES.includes(req.actor!.role) && rec.status !== 'withdrawn',
-        // The year whose production calendar the deadline was worked out without, if any.
-        calendarUnknown: calendarKnown(nominal, isoDateIn(rec.deadline.due, timezone), calendar) ? null : nominal.slice(0, 4),
-      });
-    }),
-  );
+  /** A recommendation's card; after a refused withdrawal, its form again with the reason typed and why. */
+  async function showCard(req: Request, res: Response, status = 200, withdrawal?: { reason: string; error: string }) {
+    const rec = await repos.recommendations.get(String(req.params.id));
+    if (!rec) throw notFound('Рекомендация не найдена');
+    // One cycle (the latest unless ?cycle= names another) and one page of addressees at a time:
+    // a recommendation to 2,300 addressees is not one 800 KB page.
+    const cycles = rec.recurrence ? await repos.assignments.countsByCycle(rec._id) : [];
+    const asked = Number(req.query.cycle);
+    const cycle = cycles.find((c) => c.cycle === asked)?.cycle ?? cycles[0]?.cycle ?? FIRST_CYCLE;
+    const at = pageOf(req);
+    // Addressees in Russian alphabetical order of their names.
+    const names = await rowNames(repos);
+    const codes = [...rec.assignees].sort(names.org.compare).slice(at.offset, at.offset + PAGE_SIZE);
+    const [rows, orgs, counts, calendar] = await Promise.all([
+      repos.assignments.ofAddressees(rec, cycle, codes),
+      repos.organizations.list({ codes }),
+      repos.assignments.figures(rec._id),
+      loadCalendar(repos),
+    ]);
+    const nominal = rec.deadline.nominal ?? rec.deadline.input;
+    const orgName = new Map(orgs.map((o) => [o._id, o.name]));
+    res.status(status).render('recommendation', {
+      title: 'Рекомендация',
+      rec,
+      statusRu: STATUS_RU[rec.status],
+      recurrence: rec.recurrence ? FREQUENCY_RU[rec.recurrence.frequency] : null,
+      policy: rec.policy ? describePolicy(rec.policy) : [],
+      counts,
+      cycles: cycles.map((c) => ({ ...c, current: c.cycle === cycle, link: `/recommendations/${encodeURIComponent(rec._id)}?cycle=${c.cycle}` })),
+      rows: rows.map((a) => ({ ...a, organizationName: orgName.get(a.organization) ?? a.organization })),
+      pager: pager(req, at, rec.assignees.length),
+      canWithdraw: STAFF_ROLES.includes(req.actor!.role) && rec.status !== 'withdrawn',
+      // The year whose production calendar the deadline was worked out without, if any.
+      calendarUnknown: calendarKnown(nominal, isoDateIn(rec.deadline.due, timezone), calendar) ? null : nominal.slice(0, 4),
+      withdrawal,
+    });
+  }
+  router.get('/recommendations/:id', signedIn, only(...READ_ALL_ROLES), page(async (req, res) => showCard(req, res)));
 
   router.post(
     '/recommendations/:id/withdraw',
@@ -238,11 +236,13 @@ export function createRecommendationPages({
       const reason = String((req.body as { reason?: unknown }).reason ?? '').trim();
       try {
         if (reason.length < 3) throw new AppError(400, 'bad_request', 'Укажите причину отзыва');
+        // Closing every open assignment cannot be undone: asked once more on the form itself.
+        if ((req.body as { confirm?: unknown }).confirm !== 'on') throw new AppError(400, 'bad_request', 'Подтвердите отзыв: отметьте, что открытые поручения закроются');
         await recommendations.withdraw(id, reason.slice(0, 2000), actorRef(req.actor!));
         req.session.flash = { kind: 'ok', text: 'Рекомендация отозвана: открытые поручения закрыты' };
       } catch (error) {
         if (!(error instanceof AppError) || error.status >= 500 || error.status === 404) throw error;
-        req.session.flash = { kind: 'error', text: error.message };
+        return showCard(req, res, error.status, { reason, error: error.message });
       }
       res.redirect(303, `/recommendations/${encodeURIComponent(id)}`);
     }),

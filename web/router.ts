@@ -14,7 +14,7 @@ import path from 'node:path';
 import { loginLimiter } from '../api/auth/login-limit';
 import { z } from 'zod';
 import { CLOSED_STATUSES, type AssignmentStatus } from '../domain/assignment';
-import { calendarKnown, isoDateIn, type NonWorkingDayRule } from '../domain/deadline';
+import { calendarKnown, isoDateIn, isoDateRu, type NonWorkingDayRule } from '../domain/deadline';
 import { loadCalendar, missingCalendarYears } from '../store/calendar';
 import { pluralRu } from '../domain/russian';
 import { READ_ALL_ROLES, STAFF_ROLES, type Actor, type Role } from '../domain/roles';
@@ -57,6 +57,15 @@ export interface WebDeps {
   session: RequestHandler;
 }
 
+
+const BAD_PERIOD = 'Неверный период: укажите даты «с» и «по», «с» не позже «по»';
+
+/** The executor's list: open work (the default), what is closed, or everything. */
+const MY_VIEWS: Array<{ key: string; label: string; order: string; statuses?: AssignmentStatus[] }> = [
+  { key: 'open', label: 'В работе', order: 'Сначала просроченные, затем по сроку.', statuses: ['issued', 'returned', 'submitted'] },
+  { key: 'closed', label: 'Закрытые', order: 'Принятые и отозванные: сначала с нарушением срока, затем по сроку.', statuses: ['accepted', 'withdrawn'] },
+  { key: 'all', label: 'Все', order: 'Сначала с нарушением срока, затем по сроку.' },
+];
 
 /** The assignment page's forms: the last part of their action, and the name the page knows them by. */
 const REFUSABLE_FORMS: Record<string, string> = { submit: 'submit', extension: 'extension', review: 'review', 'extension-decision': 'decision' };
@@ -198,9 +207,18 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     only('executor'),
     page(async (req, res) => {
       const organization = actor(req).organization ?? '';
+      // Open work unless asked otherwise: what is done stays a click away, not on top.
+      const show = MY_VIEWS.find((v) => v.key === req.query.show) ?? MY_VIEWS[0];
       const at = pageOf(req);
-      const { items, total } = await repos.assignments.list({ organization }, { limit: PAGE_SIZE, offset: at.offset });
-      res.render('my', { title: 'Мои поручения', rows: await decorate(items), total, pager: pager(req, at, total) });
+      const { items, total } = await repos.assignments.list({ organization, ...(show.statuses ? { statuses: show.statuses } : {}) }, { limit: PAGE_SIZE, offset: at.offset });
+      res.render('my', {
+        title: 'Мои поручения',
+        rows: await decorate(items),
+        total,
+        show: show.key,
+        views: MY_VIEWS.map((v) => ({ ...v, current: v === show, link: v === MY_VIEWS[0] ? '/my' : `/my?show=${v.key}` })),
+        pager: pager(req, at, total),
+      });
     }),
   );
 
@@ -214,7 +232,9 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       // All time unless a period is asked for (assignments issued from–to, inclusive).
       const asked = req.query.from || req.query.to;
       const period = asked ? reportPeriod(req.query, timezone) : undefined;
-      if (asked && !period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
+      // A bad period comes back on the form as typed, with all time shown meanwhile.
+      const periodError = asked && !period ? { error: BAD_PERIOD, from: String(req.query.from ?? ''), to: String(req.query.to ?? '') } : undefined;
+      if (periodError) res.status(400);
       const [{ byOrganization: byOrg, byRecommendation: byRec }, names] = await Promise.all([repos.assignments.discipline(period), rowNames(repos)]);
       // Worst first, then by name; a page of each table at a time.
       type Row = { overdue: number; issued: number; key: string };
@@ -227,6 +247,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       res.render('dashboard', {
         title: 'Сводка исполнения',
         period: period ?? null,
+        periodError,
         organizations: orgRows.map((r) => ({ ...r, name: names.org.name(r.key) })),
         organizationsTotal: byOrg.length,
         organizationsPager: pager(req, orgAt, byOrg.length, 'orgs'),
@@ -264,8 +285,11 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     signedIn,
     only(...READ_ALL_ROLES),
     page(async (req, res) => {
-      const period = reportPeriod(req.query, timezone);
-      if (!period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
+      const asked = reportPeriod(req.query, timezone);
+      // A bad period comes back on the form as typed, with this year so far shown meanwhile.
+      const periodError = asked ? undefined : { error: BAD_PERIOD, from: String(req.query.from ?? ''), to: String(req.query.to ?? '') };
+      const period = asked ?? reportPeriod({}, timezone)!;
+      if (periodError) res.status(400);
       const [orgAt, recAt] = [pageOf(req, 'orgs'), pageOf(req, 'recs')];
       const report = await buildReport(repos, period, {
         organizations: { offset: orgAt.offset, limit: PAGE_SIZE },
@@ -274,6 +298,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
       res.render('report', {
         title: 'Исполнительская дисциплина',
         report,
+        periodError,
         organizationsPager: pager(req, orgAt, report.totals.organizations, 'orgs'),
         recommendationsPager: pager(req, recAt, report.totals.recommendations, 'recs'),
       });
@@ -285,7 +310,7 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     only(...READ_ALL_ROLES),
     page(async (req, res) => {
       const period = reportPeriod(req.query, timezone);
-      if (!period) throw new AppError(400, 'bad_request', 'Неверный период: укажите даты «с» и «по», «с» не позже «по»');
+      if (!period) throw new AppError(400, 'bad_request', BAD_PERIOD);
       const book = await reportWorkbook(await buildReport(repos, period));
       res.setHeader('Content-Type', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
       res.setHeader('Content-Disposition', contentDisposition(`Дисциплина ${period.from}—${period.to}.xlsx`));
@@ -410,8 +435,11 @@ export function createWebRouter({ repos, assignments, recommendations, imports, 
     page(async (req, res) => {
       const form = ExtensionForm.safeParse(req.body);
       if (!form.success) throw new AppError(400, 'bad_request', 'Укажите новую дату и причину (не короче 3 знаков)');
-      await assignments.requestExtension(viewOf(res), actorRef(actor(req)), form.data, { timezone, rule: nonWorkingDay });
-      flash(req, 'ok', 'Запрос на продление срока отправлен куратору');
+      const asked = await assignments.requestExtension(viewOf(res), actorRef(actor(req)), form.data, { timezone, rule: nonWorkingDay });
+      // A date typed on a day off is moved, and the person is told where to.
+      const until = asked.extension ? isoDateIn(new Date(asked.extension.until), timezone) : form.data.until;
+      const moved = until !== form.data.until ? ` до ${isoDateRu(until)} (${isoDateRu(form.data.until)} — нерабочий день)` : ` до ${isoDateRu(until)}`;
+      flash(req, 'ok', `Запрос на продление срока${moved} отправлен куратору`);
       done(req, res, backTo(res));
     }),
   );

@@ -61,6 +61,7 @@ export function installViews(app: Express, { timezone, dir }: { timezone: string
         const sum = parts.reduce((a, b) => a + Number(b), 0);
         return whole > 0 ? Math.round((sum / whole) * 1000) / 10 : 0;
       },
+      sum: (...args: unknown[]) => args.slice(0, -1).reduce((total: number, n) => total + Number(n ?? 0), 0),
       /** «2027 год», «2027 и 2028 годы», «2027, 2028 и 2029 годы». */
       years: (list: number[]) => (list.length === 1 ? `${list[0]} год` : `${list.slice(0, -1).join(', ')} и ${list.at(-1)} годы`),
       /** The start of a long text, cut at a word: for lists that name recommendations. */

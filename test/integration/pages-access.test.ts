@@ -113,6 +113,9 @@ describe('pages as every role', () => {
     const badHtml = await bad.text();
     expect({ status: bad.status, main: bad.status === 400 ? '' : badHtml.slice(badHtml.indexOf('<main'), badHtml.indexOf('<main') + 300) }).toEqual({ status: 400, main: '' });
     expect(badHtml).toContain('Неверный период');
+    // On the form, as typed, beside the figures of this year so far.
+    expect(badHtml).toMatch(/<input id="from" name="from" type="date" value="2024-05-01" required aria-describedby="period-error">/);
+    expect(badHtml).toContain('<h2 id="rep-org">');
   });
 
   it('lets the admin keep reference data through the pages, refusing bad input in Russian', async () => {
@@ -208,7 +211,10 @@ describe('pages as every role', () => {
     expect(past.html).toContain('Поручения, выданные 01.01.2001–31.12.2001.');
     expect(past.html).not.toContain('Организация ORG-A');
     expect(past.html).toContain('Поручений ещё нет.');
-    expect((await c.call('GET', '/dashboard?from=2001-12-31&to=2001-01-01')).status).toBe(400);
+    const badPeriod = await c.call('GET', '/dashboard?from=2001-12-31&to=2001-01-01');
+    expect(badPeriod.status).toBe(400);
+    expect(badPeriod.html).toMatch(/id="period-error" role="alert">Неверный период/);
+    expect(badPeriod.html).toContain('value="2001-12-31"');
   });
 
   it('pages long lists, 50 rows a page', async () => {
@@ -356,6 +362,11 @@ describe('pages as every role', () => {
     expect(empty.html).toMatch(/id="submit-error" role="alert">Напишите комментарий или приложите файлы/);
     // Nothing was asked or sent.
     expect((await h.request('GET', `/api/assignments/${own}`, { token: tokens.curator })).body).toMatchObject({ status: 'issued', extension: null });
+    // A date on a Saturday is asked as the Friday before, and the message says so.
+    const onSaturday = await executor.call('POST', `${at}/extension`, { _csrf: executor.token(empty.html), until: '2099-10-31', reason: 'Нужно ещё две недели' });
+    expect(onSaturday.status).toBe(303);
+    expect((await executor.call('GET', at)).html).toContain('Запрос на продление срока до 30.10.2099 (31.10.2099 — нерабочий день) отправлен куратору');
+    expect((await h.request('POST', `/api/assignments/${own}/extension-requests/decision`, { token: tokens.curator, json: { approve: false, comment: 'Срок остаётся' } })).status).toBe(200);
 
     const admin = client();
     await admin.login(EMAIL.admin);
@@ -540,6 +551,70 @@ describe('pages as every role', () => {
     // The list of recommendations says the same.
     const listed = (await c.call('GET', '/recommendations')).html.split('<tr').find((r) => r.includes(text))!;
     expect(listed).toContain(`<td data-label="Поручения">${issued}, <span class="state state-overdue">просрочено ${overdue}</span>, на проверке ${review}</td>`);
+  });
+
+  it('shows an executor open work first, overdue on top, and what is closed apart', async () => {
+    const { repos } = h.api.db;
+    // Read-model rows only: an item of 2022 accepted late, one withdrawn, one open and overdue.
+    const rec = await repos.recommendations.create({
+      _id: 'my-views-rec',
+      source: { id: 'my-views', kind: 'protocol', issuer: 'РЦРО', number: '5', date: '2022-05-31', title: '' },
+      text: 'Поручение для списка исполнителя',
+      assignees: ['org-a'],
+      deadline: { due: new Date('2022-09-30T16:59:59Z'), input: '2022-09-30' },
+      status: 'issued',
+      createdBy: { id: 'test', email: 'test', role: 'curator' },
+    });
+    const due = (year: number) => `${year}-09-30T16:59:59.000Z`;
+    const row = async (cycle: number, year: number, pick: Partial<AssignmentState>) => {
+      await repos.assignments.ensureIssued(rec, ['org-a'], { cycle, due: new Date(due(year)) });
+      await repos.assignments.project(`my-views-rec.org-a.${cycle}`, { recommendationId: rec._id, organization: 'org-a', cycle }, {
+        status: 'issued', due: due(year), originalDue: due(year), overdue: false, acceptedLate: null, extension: null, lastSubmission: null, submissions: 1, returns: 0, version: 5, ...pick,
+      } as AssignmentState);
+    };
+    await row(1, 2022, { status: 'accepted', overdue: true, acceptedLate: true });
+    await row(2, 2023, { status: 'withdrawn' });
+    await row(3, 2024, { status: 'issued', overdue: true });
+    const executor = client();
+    await executor.login(EMAIL.executor);
+    const ids = (html: string) => [...html.matchAll(/href="\/assignments\/([^"]+)"/g)].map((m) => m[1]);
+    const open = await eventually(async () => {
+      const html = (await executor.call('GET', '/my')).html;
+      return ids(html).includes('my-views-rec.org-a.3') ? html : undefined;
+    }, 20_000, 'the open row listed');
+    // Overdue open work on top; nothing closed.
+    expect(ids(open)[0]).toBe('my-views-rec.org-a.3');
+    expect(ids(open)).toContain(own);
+    expect(ids(open)).not.toContain('my-views-rec.org-a.1');
+    expect(ids(open)).not.toContain('my-views-rec.org-a.2');
+    expect(open).toContain('<strong aria-current="page">В работе</strong>');
+    expect(open).toContain('Сначала просроченные, затем по сроку.');
+    const closed = (await executor.call('GET', '/my?show=closed')).html;
+    expect(ids(closed)).toEqual(['my-views-rec.org-a.1', 'my-views-rec.org-a.2']);
+    const all = (await executor.call('GET', '/my?show=all')).html;
+    expect(new Set(ids(all))).toEqual(new Set([...ids(open), ...ids(closed)]));
+  });
+
+  it('withdraws only once the curator confirms it, keeping the reason typed when refused', async () => {
+    const created = await h.request('POST', '/api/recommendations', {
+      token: tokens.curator,
+      json: { source: { kind: 'letter', number: '3', date: '2026-01-12' }, text: 'Рекомендация к отзыву', assignees: ['org-c'], deadline: { due: '2099-05-29' } },
+    });
+    const id = created.body.id as string;
+    await h.request('POST', `/api/recommendations/${id}/issue`, { token: tokens.curator });
+    const c = client();
+    await c.login(EMAIL.curator);
+    const card = await c.call('GET', `/recommendations/${id}`);
+    expect(card.html).toMatch(/<input type="checkbox" name="confirm" required> Да, отозвать: открытые поручения \(1\) закроются/);
+    const reason = 'Письмо отозвано <Департаментом>';
+    const unconfirmed = await c.call('POST', `/recommendations/${id}/withdraw`, { _csrf: c.token(card.html), reason });
+    expect(unconfirmed.status).toBe(400);
+    expect(unconfirmed.html).toMatch(/id="withdraw-error" role="alert">Подтвердите отзыв/);
+    expect(unconfirmed.html).toContain('>Письмо отозвано &lt;Департаментом&gt;</textarea>');
+    expect((await h.request('GET', `/api/recommendations/${id}`, { token: tokens.curator })).body.status).toBe('issued');
+    const confirmed = await c.call('POST', `/recommendations/${id}/withdraw`, { _csrf: c.token(unconfirmed.html), reason, confirm: 'on' });
+    expect(confirmed.status).toBe(303);
+    expect((await h.request('GET', `/api/recommendations/${id}`, { token: tokens.curator })).body.status).toBe('withdrawn');
   });
 
   it('never follows ?next= off the site', async () => {
