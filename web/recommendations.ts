@@ -198,7 +198,7 @@ export function createRecommendationPages({
     const at = pageOf(req);
     // Addressees in Russian alphabetical order of their names.
     const names = await rowNames(repos);
-    const codes = [...rec.assignees].sort(names.org.compare).slice(at.offset, at.offset + PAGE_SIZE);
+    const codes = names.org.ordered(rec.assignees, rec._id).slice(at.offset, at.offset + PAGE_SIZE);
     const [rows, orgs, counts, calendar] = await Promise.all([
       repos.assignments.ofAddressees(rec, cycle, codes),
       repos.organizations.list({ codes }),

@@ -43,7 +43,16 @@ export interface RowName {
   name(key: string): string;
   /** Compares two rows' names (by their rank, worked out once per list of names). */
   compare(a: string, b: string): number;
+  /**
+   * The keys in the order of their names. Kept under `memo` while the names and the keys are the
+   * same: a recommendation's 2,300 addressees are not sorted again on every page of its card.
+   */
+  ordered(keys: readonly string[], memo: string): string[];
 }
+
+/** Orders kept per list of names and memo key (see RowName.ordered); a few hundred at most. */
+const orders = new WeakMap<object, Map<string, { keys: string; ordered: string[] }>>();
+const ORDERS_KEPT = 200;
 
 /** Ranks by list: the directory and the recommendations are the same arrays while unchanged. */
 const ranked = new WeakMap<object, Map<string, { name: string; rank: number }>>();
@@ -64,10 +73,24 @@ function rankOf<T>(list: T[], key: (item: T) => string, name: (item: T) => strin
  */
 export async function rowNames(repos: Repositories): Promise<Record<'org' | 'rec', RowName>> {
   const [orgs, recs] = await Promise.all([repos.organizations.directory(), repos.recommendations.all()]);
-  const of = (ranks: Map<string, { name: string; rank: number }>): RowName => ({
-    name: (key) => ranks.get(key)?.name ?? key,
-    compare: (a, b) => (ranks.get(a)?.rank ?? Infinity) - (ranks.get(b)?.rank ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0),
-  });
+  const of = (ranks: Map<string, { name: string; rank: number }>): RowName => {
+    const compare = (a: string, b: string) => (ranks.get(a)?.rank ?? Infinity) - (ranks.get(b)?.rank ?? Infinity) || (a < b ? -1 : a > b ? 1 : 0);
+    return {
+      name: (key) => ranks.get(key)?.name ?? key,
+      compare,
+      ordered(keys, memo) {
+        let kept = orders.get(ranks);
+        if (!kept) orders.set(ranks, (kept = new Map()));
+        const joined = keys.join('\n');
+        const hit = kept.get(memo);
+        if (hit?.keys === joined) return hit.ordered;
+        const ordered = [...keys].sort(compare);
+        if (kept.size >= ORDERS_KEPT) kept.delete(kept.keys().next().value!);
+        kept.set(memo, { keys: joined, ordered });
+        return ordered;
+      },
+    };
+  };
   return {
     // The directory is in that order already.
     org: of(rankOf(orgs, (o) => o._id, (o) => o.name, true)),

@@ -483,6 +483,18 @@ describe('pages as every role', () => {
     await curator.login(EMAIL.curator);
     expect(ascending(inOrder((await curator.call('GET', '/recommendations/new')).html))).toBe(true);
     expect(ascending(inOrder((await curator.call('GET', '/recommendations')).html))).toBe(true);
+    // A card lists its addressees so too, and follows a renamed one.
+    const created = await h.request('POST', '/api/recommendations', {
+      token: tokens.curator,
+      json: { source: { kind: 'letter', number: '8', date: '2026-02-02' }, text: 'Адресаты по алфавиту', assignees: ['aaa-yasnogorsk', 'mmm-yolkino', 'zzz-aleksandrovskoe'], deadline: { due: '2099-06-30' } },
+    });
+    expect((await h.request('POST', `/api/recommendations/${created.body.id}/issue`, { token: tokens.curator })).status).toBe(200);
+    const names = (html: string) => [...html.matchAll(/<td data-label="Организация">(?:<a [^>]*>)?([^<]+)/g)].map((m) => m[1]);
+    const cardAt = `/recommendations/${created.body.id}`;
+    expect(names((await curator.call('GET', cardAt)).html)).toEqual(['Александровский район', 'Ёлкинский район', 'Ясногорский район']);
+    expect(names((await curator.call('GET', cardAt)).html)).toEqual(['Александровский район', 'Ёлкинский район', 'Ясногорский район']);
+    await repos.organizations.update('aaa-yasnogorsk', { name: 'Асиновский район' });
+    expect(names((await curator.call('GET', cardAt)).html)).toEqual(['Александровский район', 'Асиновский район', 'Ёлкинский район']);
     const report = await curator.call('GET', '/reports/discipline?from=2020-01-01&to=2099-12-31');
     expect(report.html).toMatch(/<span class="clip">(Организация ORG-|Адресат many-)/);
     expect(report.html).not.toMatch(/<span class="muted"> (org-[a-c]|many-\d+)<\/span>/);
