@@ -219,9 +219,29 @@ export function createRepositories(models: Models, options: { timezone: string }
     },
   };
 
+  /**
+   * The active executors' addresses by organisation, as this process last read them: each is a
+   * recipient of the emails to its organisation's coordinators (an issuing batch asks for 2,300
+   * organisations at once). Every write through `users` changes the version.
+   */
+  const executorIndex = versionedCache(models.settings, 'users:version', async () => {
+    const byOrganization = new Map<string, string[]>();
+    for (const u of await models.users.find({ role: 'executor' }, { email: 1, organization: 1, active: 1 }).lean()) {
+      if (!u.active || !u.organization) continue;
+      byOrganization.set(u.organization, [...(byOrganization.get(u.organization) ?? []), u.email]);
+    }
+    return byOrganization;
+  });
+
   const users = {
     /** Returns false when the e-mail is taken. */
-    create: (user: User) => insertUnique(() => models.users.create(user)),
+    async create(user: User): Promise<boolean> {
+      const created = await insertUnique(() => models.users.create(user));
+      if (created) await executorIndex.changed();
+      return created;
+    },
+    /** Every organisation's active executors' addresses (see executorIndex). Read-only. */
+    executorsByOrganization: (): Promise<Map<string, string[]>> => executorIndex.get(),
     get: (id: string) => models.users.findById(id).lean(),
     findByEmail: (email: string) => models.users.findOne({ email: email.trim().toLowerCase() }).lean(),
     /** In Russian alphabetical order of their names (equal names by address). */
@@ -235,6 +255,7 @@ export function createRepositories(models: Models, options: { timezone: string }
       else if (organization !== undefined) update.$set.organization = organization;
       // Not findOneAndUpdate with a projection: FerretDB does not take `fields` in findAndModify.
       await models.users.updateOne({ _id: id }, update);
+      await executorIndex.changed();
       return models.users.findById(id, { passwordHash: 0 }).lean();
     },
   };

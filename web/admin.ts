@@ -126,7 +126,9 @@ export function createAdminPages({
   async function orgPage(res: Response, code: string, refused?: { status: number; errors: string[]; values: Record<string, unknown> }) {
     const org = await repos.organizations.get(code);
     if (!org) throw notFound('Организация не найдена');
-    const groups = await repos.groups.list();
+    const [groups, people] = await Promise.all([repos.groups.list(), repos.users.list({ organization: code })]);
+    // Who the emails about its assignments reach: the stored addresses and its active executors.
+    const executors = people.filter((u) => u.role === 'executor' && u.active);
     const sent = refused ? orgInput(refused.values, code) : undefined;
     const shown = { name: sent?.name ?? org.name, kind: sent?.kind ?? org.kind, groups: sent?.groups ?? org.groups, contacts: sent?.contacts ?? org.contacts };
     res.status(refused?.status ?? 200).render('admin/organization', {
@@ -138,6 +140,10 @@ export function createAdminPages({
       // As typed when refused: a bad address stays for its author to mend.
       coordinator: refused ? String(refused.values.coordinator ?? '') : shown.contacts.coordinator.join('\n'),
       head: refused ? String(refused.values.head ?? '') : shown.contacts.head.join('\n'),
+      recipients: {
+        coordinator: [...org.contacts.coordinator.map((email) => ({ email, label: 'координатор' })), ...executors.map((u) => ({ email: u.email, label: `исполнитель, ${u.name}` }))],
+        head: org.contacts.head,
+      },
       errors: refused?.errors,
     });
   }

@@ -124,7 +124,7 @@ describe('the delivery log', () => {
       ['evidence-submitted', first],
       ['assignment-issued', first],
     ]);
-    expect(all.body.items[0].to).toEqual(['coordinator@org-b.test']);
+    expect(all.body.items[0].to).toEqual(['coordinator@org-b.test', 'executor@org-b.test']);
     for (const item of all.body.items) {
       expect(item).toMatchObject({ status: 'sent', attempts: 1, resends: 0, lastError: null, sentAt: expect.any(String), subject: expect.stringMatching(CYRILLIC) });
       expect(item).not.toHaveProperty('html');
@@ -181,7 +181,7 @@ describe('the delivery log', () => {
     expect(copies).toHaveLength(2);
     expect(copies[1].subject).toBe(before.subject);
     expect(copies[1].text).toBe(copies[0].text);
-    expect(smtp.messages.filter((m) => m.raw.includes(before.messageId)).map((m) => m.to)).toEqual([['coordinator@org-a.test'], ['coordinator@org-a.test']]);
+    expect(smtp.messages.filter((m) => m.raw.includes(before.messageId)).map((m) => m.to)).toEqual([['coordinator@org-a.test', 'executor@org-a.test'], ['coordinator@org-a.test', 'executor@org-a.test']]);
 
     const audit = await h.api.db.repos.audit.forEntity('email', key);
     expect(audit).toEqual([

@@ -71,17 +71,31 @@ async function issueTo(assignees: string[], text: string): Promise<string[]> {
 }
 
 describe('email delivery', () => {
-  it('sends an assignment email to the organisation’s stored coordinators, rendered in Russian', async () => {
+  it('sends an assignment email to the organisation’s stored coordinators and its executors, rendered in Russian', async () => {
     const key = `${assignmentId}:issued:test-1`;
     await expect(email.notifyAssignment({ key, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('sent');
     expect(smtp.messages).toHaveLength(1);
     const [message] = smtp.messages;
-    expect(message.to).toEqual(['coordinator@org-a.test']);
+    expect(message.to).toEqual(['coordinator@org-a.test', 'executor@org-a.test']);
     const parsed = await simpleParser(message.raw);
     expect(parsed.subject).toBe('Новое поручение: срок 30.09.2099 — протокол от 31.05.2022 № 5');
     expect(parsed.html).toContain('&lt;b&gt;вовлеченности&lt;/b&gt;');
     expect(parsed.text).toContain(`https://kontrol.example.test/assignments/${assignmentId}`);
-    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'sent', attempts: 1, to: ['coordinator@org-a.test'] });
+    expect(await h.api.db.repos.outbox.get(key)).toMatchObject({ status: 'sent', attempts: 1, to: ['coordinator@org-a.test', 'executor@org-a.test'] });
+  });
+
+  it('sends to an organisation’s executors as to its coordinators, and no longer once their access is closed', async () => {
+    const { repos } = h.api.db;
+    const executor = (await repos.users.findByEmail('executor@org-a.test'))!;
+    await repos.users.update(executor._id, { active: false });
+    try {
+      await expect(email.notifyAssignment({ key: `${assignmentId}:issued:closed`, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('sent');
+      expect(smtp.messages.map((m) => m.to)).toEqual([['coordinator@org-a.test']]);
+    } finally {
+      await repos.users.update(executor._id, { active: true });
+    }
+    await expect(email.notifyAssignment({ key: `${assignmentId}:issued:open`, template: 'assignment-issued', assignmentId, to: ['coordinator'] })).resolves.toBe('sent');
+    expect(smtp.messages.map((m) => m.to)).toEqual([['coordinator@org-a.test'], ['coordinator@org-a.test', 'executor@org-a.test']]);
   });
 
   it('never sends the same key twice, however often the activity runs', async () => {
@@ -91,7 +105,7 @@ describe('email delivery', () => {
     await expect(email.notifyAssignment(input)).resolves.toBe('already-sent');
     await expect(email.deliver(key)).resolves.toBe('already-sent');
     expect(smtp.messages).toHaveLength(1);
-    expect(smtp.messages[0].to).toEqual(['coordinator@org-a.test', 'head@org-a.test']);
+    expect(smtp.messages[0].to).toEqual(['coordinator@org-a.test', 'executor@org-a.test', 'head@org-a.test']);
   });
 
   it('records a refused send without failing, and the delivery lane sends it once its time has come', async () => {
@@ -128,7 +142,7 @@ describe('email delivery', () => {
       status: 'pending',
       attempts: 0,
       template: 'assignment-issued',
-      to: ['coordinator@org-a.test'],
+      to: ['coordinator@org-a.test', 'executor@org-a.test'],
       subject: 'Новое поручение: срок 30.09.2099 — протокол от 31.05.2022 № 5',
       text: expect.stringContaining(`https://kontrol.example.test/assignments/${assignmentId}`),
       context: { assignmentId, recommendationId: facts[0].rec._id, event: 'assignment-issued' },
@@ -150,7 +164,7 @@ describe('email delivery', () => {
     const ids = await issueTo(['org-a', 'org-b', 'org-c'], 'Пакет писем');
     const results = await email.notifyIssued(await factsOf(ids), { deliver: true });
     expect(results).toEqual(new Map(ids.map((id) => [id, 'sent'])));
-    expect(smtp.messages.map((m) => m.to).sort()).toEqual([['coordinator@org-a.test'], ['coordinator@org-b.test'], ['coordinator@org-c.test']]);
+    expect(smtp.messages.map((m) => m.to).sort()).toEqual([['coordinator@org-a.test', 'executor@org-a.test'], ['coordinator@org-b.test', 'executor@org-b.test'], ['coordinator@org-c.test']]);
     for (const id of ids) {
       expect(await h.api.db.repos.outbox.get(`${id}:issued:v1`)).toMatchObject({ status: 'sent', attempts: 1, messageId: expect.stringMatching(/@kontrol>$/) });
     }
@@ -175,7 +189,7 @@ describe('email delivery', () => {
       await h.api.db.repos.outbox.holdUntil(entry._id, new Date(Date.now() - 1_000));
     }
     expect(await email.redeliverDueEmails()).toMatchObject({ sent: 3 });
-    expect(smtp.messages.map((m) => m.to).sort()).toEqual([['coordinator@org-a.test'], ['coordinator@org-b.test'], ['coordinator@org-c.test']]);
+    expect(smtp.messages.map((m) => m.to).sort()).toEqual([['coordinator@org-a.test', 'executor@org-a.test'], ['coordinator@org-b.test', 'executor@org-b.test'], ['coordinator@org-c.test']]);
   });
 
   it('lets one sender at a time claim a failed email: the lane and a resend never both send it', async () => {

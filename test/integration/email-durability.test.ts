@@ -81,7 +81,7 @@ it('a worker killed mid-send: another worker sends the email, once', async () =>
   expect(mails).toHaveLength(1);
   expect(mails[0].subject).toMatch(/^Новое поручение/);
   const entry = await h.api.db.repos.outbox.get(`${assignmentId}:issued:v1`);
-  expect(entry).toMatchObject({ status: 'sent', to: ['coordinator@org-a.test'] });
+  expect(entry).toMatchObject({ status: 'sent', to: ['coordinator@org-a.test', 'executor@org-a.test'] });
   // The activity really was cut off and retried: its completed run was not its first attempt.
   expect(Math.max(...(await emailAttempts(recommendationId)))).toBeGreaterThanOrEqual(2);
   await kill(worker);

@@ -85,14 +85,14 @@ describe('the notification ladder', () => {
     const dueRu = formatDateRu(due, 'Asia/Tomsk');
 
     expect(mails.map((m) => [m.subject.split(':')[0], m.to])).toEqual([
-      ['Новое поручение', ['coordinator@org-a.test']],
-      ['Напоминание', ['coordinator@org-a.test']],
-      ['Напоминание', ['coordinator@org-a.test']],
-      ['Срок истёк ' + dueRu, ['coordinator@org-a.test']],
+      ['Новое поручение', ['coordinator@org-a.test', 'executor@org-a.test']],
+      ['Напоминание', ['coordinator@org-a.test', 'executor@org-a.test']],
+      ['Напоминание', ['coordinator@org-a.test', 'executor@org-a.test']],
+      ['Срок истёк ' + dueRu, ['coordinator@org-a.test', 'executor@org-a.test']],
       ['Эскалация', ['head@org-a.test']],
       ['Эскалация', ['curator@kontrol.test', 'observer@kontrol.test']],
-      ['Всё ещё просрочено', ['coordinator@org-a.test']],
-      ['Всё ещё просрочено', ['coordinator@org-a.test']],
+      ['Всё ещё просрочено', ['coordinator@org-a.test', 'executor@org-a.test']],
+      ['Всё ещё просрочено', ['coordinator@org-a.test', 'executor@org-a.test']],
     ]);
     for (const mail of mails) {
       expect(mail.text).toContain(`Срок: ${dueRu}`);

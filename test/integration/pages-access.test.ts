@@ -629,6 +629,19 @@ describe('pages as every role', () => {
     expect((await h.request('GET', `/api/recommendations/${id}`, { token: tokens.curator })).body.status).toBe('withdrawn');
   });
 
+  it('shows the administrator who receives which email of an organisation: its contacts and its executors', async () => {
+    const admin = client();
+    await admin.login(EMAIL.admin);
+    const page = (await admin.call('GET', '/admin/organizations/org-b')).html;
+    const section = page.slice(page.indexOf('Кто получает письма'));
+    expect(section).toContain('coordinator@org-b.test <span class="muted">(координатор)</span>');
+    expect(section).toMatch(/executor@org-b\.test <span class="muted">\(исполнитель, [^)]+\)<\/span>/);
+    expect(section).toContain('head@org-b.test <span class="muted">(руководитель)</span>');
+    // An organisation nobody would hear from says so.
+    await h.api.db.repos.organizations.create({ _id: 'silent-org', name: 'Организация без адресов', kind: 'other', groups: [], contacts: { coordinator: [], head: [] } });
+    expect((await admin.call('GET', '/admin/organizations/silent-org')).html).toContain('никто: добавьте координатора или пользователя-исполнителя');
+  });
+
   it('never follows ?next= off the site', async () => {
     const c = client();
     const form = await c.call('GET', '/login?next=//evil.test/x');

@@ -153,10 +153,17 @@ export function createEmailActivities({
     return Math.round(day(instant).diff(day(new Date()), 'days').days);
   };
 
-  async function recipients(audience: Audience[], org: Pick<Organization, 'contacts'> | null, curatorEmail?: string): Promise<string[]> {
+  /**
+   * Who an email to these audiences goes to. The coordinators are the organisation's stored
+   * addresses and its active executors (people who act for it get what is sent to it).
+   */
+  async function recipients(audience: Audience[], org: Pick<Organization, 'contacts'> | null, executors: readonly string[], curatorEmail?: string): Promise<string[]> {
     const out = new Set<string>();
     for (const who of audience) {
-      if (who === 'coordinator') org?.contacts.coordinator.forEach((e) => out.add(e));
+      if (who === 'coordinator') {
+        org?.contacts.coordinator.forEach((e) => out.add(e));
+        executors.forEach((e) => out.add(e));
+      }
       if (who === 'head') org?.contacts.head.forEach((e) => out.add(e));
       if (who === 'curator' && curatorEmail) out.add(curatorEmail);
       if (who === 'observers') (await repos.users.list({ role: 'observer' })).filter((u) => u.active).forEach((u) => out.add(u.email));
@@ -317,11 +324,13 @@ export function createEmailActivities({
    */
   async function notifyIssued(batch: IssuedEmailFacts[], options: { deliver: boolean }): Promise<Map<string, DeliveryResult>> {
     const { template, to } = EVENT_EMAILS.issued!;
+    // Once for the batch: every addressee's executors.
+    const executors = await repos.users.executorsByOrganization();
     const emails = await Promise.all(
       batch.map((facts) => {
         const due = facts.row.due.toISOString();
         const input: NotifyAssignmentInput = { key: eventEmailKey(facts.row._id, 'issued', initialState(due).version), template, assignmentId: facts.row._id, to, details: { approved: false } };
-        return composeAssignmentEmail(input, facts.row, facts.rec, facts.org);
+        return composeAssignmentEmail(input, facts.row, facts.rec, facts.org, executors.get(facts.row.organization) ?? []);
       }),
     );
     const results = new Map<string, DeliveryResult>();
@@ -378,18 +387,23 @@ export function createEmailActivities({
     const view = await repos.assignments.get(input.assignmentId);
     // Never retried: no retry brings back a row or a recommendation that is not there.
     if (!view) throw missing(`assignment ${input.assignmentId} is missing from the read model`);
-    const [rec, org] = await Promise.all([repos.recommendations.cached(view.recommendationId), repos.organizations.get(view.organization)]);
+    const [rec, org, executors] = await Promise.all([
+      repos.recommendations.cached(view.recommendationId),
+      repos.organizations.get(view.organization),
+      repos.users.executorsByOrganization(),
+    ]);
     if (!rec) throw missing(`recommendation ${view.recommendationId} is missing from the registry`);
     // Recorded meanwhile: the first record stands.
-    return (await repos.outbox.recordIfNew(await composeAssignmentEmail(input, view, rec, org))) ?? (await earlier()) ?? 'there';
+    return (await repos.outbox.recordIfNew(await composeAssignmentEmail(input, view, rec, org, executors.get(view.organization) ?? []))) ?? (await earlier()) ?? 'there';
   }
 
-  /** The email about an assignment, rendered from its row, its recommendation and its organisation's contacts. */
+  /** The email about an assignment, rendered from its row, its recommendation, its organisation's contacts and executors. */
   async function composeAssignmentEmail(
     input: NotifyAssignmentInput,
     view: AssignmentView,
     rec: Pick<Recommendation, '_id' | 'source' | 'text' | 'createdBy'>,
     org: Pick<Organization, 'name' | 'contacts'> | null,
+    executors: readonly string[],
   ): Promise<NewOutboxEmail> {
     const seen = input.state ?? { status: view.status, overdue: view.overdue, due: view.due.toISOString() };
     const due = new Date(seen.due);
@@ -413,7 +427,7 @@ export function createEmailActivities({
     return {
       _id: input.key,
       template: input.template,
-      to: await recipients(input.to, org, rec.createdBy?.email),
+      to: await recipients(input.to, org, executors, rec.createdBy?.email),
       ...rendered,
       context: { assignmentId: view._id, recommendationId: rec._id, event: input.template },
     };
