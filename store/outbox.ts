@@ -514,17 +514,17 @@ export function createOutbox(models: OutboxModels, settings: Models['settings'])
         }
         const daySlices = (await slices.find({ day: day._id }).lean()).sort((a, b) => (a._id < b._id ? 1 : -1));
         for (const slice of daySlices) {
-          const parts = await partsOf(slice, now);
-          const count = parts.reduce((sum, part) => sum + ('emails' in part ? part.emails.filter(matches).length : counted(part.counts, part.period)), 0);
+          // The parts read already, as the filter keeps them (once: counted, then taken from).
+          const parts = (await partsOf(slice, now)).map((part) => ('emails' in part ? { emails: part.emails.filter(matches) } : part));
+          const count = parts.reduce((sum, part) => sum + ('emails' in part ? part.emails.length : counted(part.counts, part.period)), 0);
           if (!wanted(count)) {
             position += count;
             continue;
           }
           for (const part of parts) {
             if ('emails' in part) {
-              const emails = part.emails.filter(matches);
-              if (wanted(emails.length)) take(emails);
-              position += emails.length;
+              if (wanted(part.emails.length)) take(part.emails);
+              position += part.emails.length;
               continue;
             }
             const inPart = counted(part.counts, part.period);
